@@ -1,0 +1,280 @@
+"""The checker: judges each step of a chain against the step before it.
+
+* ``=`` steps: proved when the difference of normal forms simplifies to 0 (method *symbolic*). Otherwise
+  a randomised test decides: the symbolic N is set to several concrete sizes, the sums expanded, and all
+  symbols replaced by random exact rationals. Exact rational arithmetic where the expression is rational,
+  50-digit arithmetic where logs or roots remain. A disagreement is a counterexample (verdict *invalid*);
+  agreement everywhere gives verdict *valid* with method *numeric*, never "proved".
+* ``iff`` steps: both equation systems are solved for the chain's unknowns (sums over the data treated as
+  free symbols); proved when the solution sets are equal and non-empty.
+* ``neg-def`` steps: Sylvester's criterion, every leading principal minor of -H positive, decided by SymPy
+  from the symbols' assumptions.
+
+Every step runs under a time limit; past it the step is *not checked*, never valid.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterator, Mapping, Sequence
+
+import sympy as sp
+
+from .core import Chain, Derivation, Relation, Step
+from .normal_form import is_zero, normal_form, solve_with_sums_as_symbols, substitute_definitions
+from .notation import N
+
+
+class Status(str, Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    NOT_CHECKED = "not checked"
+
+
+class Method(str, Enum):
+    SYMBOLIC = "symbolic"
+    NUMERIC = "numeric"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The checker's judgement of one step."""
+
+    status: Status
+    method: Method | None
+    message: str
+    seconds: float = 0.0
+    counterexample: Mapping[str, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.VALID
+
+
+class StepTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise StepTimeout after ``seconds`` (main thread only; elsewhere no limit is enforced)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise StepTimeout(f"time limit of {seconds:g} s exceeded")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: Sample sizes at which the randomised test instantiates the symbolic N.
+NUMERIC_SIZES = (2, 3, 5)
+#: Random points per sample size.
+NUMERIC_POINTS = 3
+STEP_TIME_LIMIT = 30.0
+
+
+def _random_value(symbol: sp.Symbol, rng: random.Random, n: int) -> sp.Rational:
+    if symbol.is_integer:
+        return sp.Integer(rng.randint(1, n))
+    numerator = rng.randint(1, 97) if symbol.is_positive or symbol.is_nonnegative else rng.randint(-97, 97)
+    return sp.Rational(numerator, rng.randint(1, 29))
+
+
+def _instantiate(expr: sp.Expr, n: int) -> sp.Expr:
+    """Set N = n and write every sum over the sample out term by term."""
+    return sp.sympify(expr).xreplace({N: sp.Integer(n)}).doit()
+
+
+def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
+    """Exact comparison where possible, else 50 digits; None if either side is undefined."""
+    difference = a - b
+    if difference.is_Rational:
+        return difference != 0
+    value = sp.N(difference, 50)
+    if not (value.is_number and value.is_finite):
+        return None
+    scale = max(1, abs(sp.N(a, 50)), abs(sp.N(b, 50)))
+    return abs(value) > sp.Float("1e-35", 50) * scale
+
+
+def numeric_test(lhs, rhs, seed: int = 0) -> tuple[bool, dict[str, str] | None]:
+    """Randomised exact-rational test of lhs == rhs (both already in normal form, no named quantities).
+
+    Returns (agree, counterexample). Matrices are compared entry by entry.
+    """
+    rng = random.Random(seed)
+    lhs_m = lhs if isinstance(lhs, sp.MatrixBase) else sp.Matrix([lhs])
+    rhs_m = rhs if isinstance(rhs, sp.MatrixBase) else sp.Matrix([rhs])
+    for n in NUMERIC_SIZES:
+        left, right = _instantiate(lhs_m, n), _instantiate(rhs_m, n)
+        symbols = sorted((left.free_symbols | right.free_symbols) - {N}, key=str)
+        indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in (left, right))), key=str)
+        tested = 0
+        for _ in range(10 * NUMERIC_POINTS):
+            if tested == NUMERIC_POINTS:
+                break
+            values = {s: _random_value(s, rng, n) for s in symbols}
+            values.update({a: _random_value(a, rng, n) for a in indexed})
+            for a, b in zip(left.xreplace(values), right.xreplace(values)):
+                differ = _values_differ(a, b)
+                if differ is None:
+                    break
+                if differ:
+                    example = {"N": str(n), **{str(k): str(v) for k, v in values.items()},
+                               "lhs": str(a), "rhs": str(b)}
+                    return False, example
+            else:
+                tested += 1
+    return True, None
+
+
+def _same_solution_sets(a: list[dict], b: list[dict]) -> bool:
+    def same(s, t):
+        return s.keys() == t.keys() and all(is_zero(sp.expand(s[k] - t[k])) for k in s)
+
+    return all(any(same(s, t) for t in b) for s in a) and all(any(same(t, s) for s in a) for t in b)
+
+
+def _as_system(expr) -> tuple[sp.Equality, ...]:
+    return tuple(expr) if isinstance(expr, (tuple, list)) else (expr,)
+
+
+def _check_iff(previous: Step, step: Step, unknowns, definitions) -> Verdict:
+    before = solve_with_sums_as_symbols(_as_system(previous.expr), unknowns, definitions)
+    after = solve_with_sums_as_symbols(_as_system(step.expr), unknowns, definitions)
+    if not before or not after:
+        return Verdict(Status.NOT_CHECKED, None,
+                       f"SymPy found no solution in {list(unknowns)} for "
+                       f"{'the previous step' if not before else 'this step'}")
+    if _same_solution_sets(before, after):
+        return Verdict(Status.VALID, Method.SYMBOLIC, f"same solution set {after}")
+    return Verdict(Status.INVALID, Method.SYMBOLIC,
+                   f"solution sets differ: before {before}, after {after}",
+                   counterexample={"before": str(before), "after": str(after)})
+
+
+def _check_negative_definite(previous: Step) -> Verdict:
+    matrix = previous.expr
+    if not isinstance(matrix, sp.MatrixBase) or not matrix.is_square:
+        return Verdict(Status.NOT_CHECKED, None, "negative definiteness needs a square matrix")
+    if not is_zero(matrix - matrix.T):
+        return Verdict(Status.INVALID, Method.SYMBOLIC, "the matrix is not symmetric")
+    minors = [sp.factor((-matrix)[:k, :k].det()) for k in range(1, matrix.rows + 1)]
+    for k, minor in enumerate(minors, start=1):
+        if minor.is_positive is not True:
+            status = Status.INVALID if minor.is_positive is False else Status.NOT_CHECKED
+            return Verdict(status, Method.SYMBOLIC,
+                           f"leading minor {k} of -H is {minor}: SymPy cannot show it is positive")
+    return Verdict(Status.VALID, Method.SYMBOLIC,
+                   "Sylvester: leading minors of -H are " + ", ".join(map(str, minors)) + ", all positive")
+
+
+def _shape(expr) -> tuple[int, int] | None:
+    return expr.shape if isinstance(expr, sp.MatrixBase) else None
+
+
+def _check_equal(previous: Step, step: Step, definitions) -> Verdict:
+    left, right = normal_form(previous.expr, definitions), normal_form(step.expr, definitions)
+    if _shape(left) != _shape(right):
+        return Verdict(Status.INVALID, Method.SYMBOLIC,
+                       f"the two sides have different shapes: {_shape(left)} and {_shape(right)}")
+    if is_zero(left - right):
+        return Verdict(Status.VALID, Method.SYMBOLIC, "difference simplifies to 0")
+    agree, example = numeric_test(left, right)
+    if agree:
+        sizes = ", ".join(map(str, NUMERIC_SIZES))
+        return Verdict(Status.VALID, Method.NUMERIC,
+                       f"not proved symbolically; equal at {NUMERIC_POINTS} random rational points "
+                       f"for each N in {{{sizes}}}")
+    return Verdict(Status.INVALID, Method.NUMERIC, "the two sides differ at a random point",
+                   counterexample=example)
+
+
+def check_step(previous: Step, step: Step, *, unknowns: Sequence[sp.Symbol] = (),
+               definitions: Mapping[sp.Symbol, sp.Expr] = {},
+               seconds: float | None = STEP_TIME_LIMIT) -> Verdict:
+    """Judge ``step`` against ``previous`` according to ``step.relation``."""
+    start = time.perf_counter()
+    try:
+        with time_limit(seconds):
+            if step.relation is Relation.EQUAL:
+                verdict = _check_equal(previous, step, definitions)
+            elif step.relation is Relation.IFF:
+                verdict = _check_iff(previous, step, unknowns, definitions)
+            elif step.relation is Relation.NEG_DEF:
+                verdict = _check_negative_definite(previous)
+            else:
+                verdict = Verdict(Status.NOT_CHECKED, None, f"a {step.relation.value} step is not checked")
+    except StepTimeout as exc:
+        verdict = Verdict(Status.NOT_CHECKED, None, str(exc))
+    except (ValueError, TypeError, NotImplementedError, AttributeError) as exc:
+        verdict = Verdict(Status.NOT_CHECKED, None, f"{type(exc).__name__}: {exc}")
+    return Verdict(verdict.status, verdict.method, verdict.message, time.perf_counter() - start,
+                   verdict.counterexample)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """A step, where it sits, and its verdict."""
+
+    chain: Chain
+    index: int
+    step: Step
+    verdict: Verdict
+
+    @property
+    def label(self) -> str:
+        return f"{self.chain.slug} step {self.index} ({self.step.justification})"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdicts on every checked step of a derivation."""
+
+    derivation: Derivation
+    results: tuple[StepResult, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.verdict.ok for r in self.results)
+
+    def count(self, status: Status, method: Method | None = None) -> int:
+        return sum(1 for r in self.results if r.verdict.status is status
+                   and (method is None or r.verdict.method is method))
+
+    @property
+    def failures(self) -> list[StepResult]:
+        return [r for r in self.results if not r.verdict.ok]
+
+
+def check_chain_step(derivation: Derivation, chain: Chain, index: int, **kwargs) -> Verdict:
+    """Verdict on step ``index`` (>= 1) of ``chain`` in ``derivation``."""
+    return check_step(chain.steps[index - 1], chain.steps[index], unknowns=chain.unknowns,
+                      definitions=derivation.definitions, **kwargs)
+
+
+def verify(derivation: Derivation, **kwargs) -> Report:
+    """Check every step of every chain of ``derivation``."""
+    start = time.perf_counter()
+    results = tuple(StepResult(c, k, c.steps[k], check_chain_step(derivation, c, k, **kwargs))
+                    for c in derivation.chains for k in range(1, len(c.steps)))
+    return Report(derivation, results, time.perf_counter() - start)
+
+
+__all__ = ["Status", "Method", "Verdict", "StepResult", "Report", "check_step", "check_chain_step",
+           "verify", "numeric_test", "time_limit", "StepTimeout", "substitute_definitions"]

@@ -1,0 +1,113 @@
+"""A normal form for the expressions of these derivations, used by the checker.
+
+Two expressions are proved equal when the difference of their normal forms simplifies to zero. The normal
+form only applies identities that hold unconditionally under the symbols' assumptions:
+
+* named quantities (mu-hat, ...) are replaced by their definitions;
+* log of a product of positive factors is the sum of their logs (``log_product_to_sum``);
+* derivatives, substitutions and expectations are evaluated;
+* logs are expanded using the symbols' assumptions only (no ``force``);
+* sums are split over ``+``, constant factors pulled out, sums of constants evaluated, and summation
+  indices renamed to one canonical index (``split_sums``), so sum_i x_i and sum_j x_j compare equal.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import sympy as sp
+
+from .expectation import evaluate_expectations
+
+CANONICAL_INDEX = sp.Symbol("_k", integer=True)
+
+
+def substitute_definitions(expr, definitions: Mapping[sp.Symbol, sp.Expr]):
+    """Replace named quantities by their definitions until none is left (definitions may nest)."""
+    if not definitions or not isinstance(expr, sp.Basic):
+        return expr
+    for _ in range(len(definitions) + 1):
+        new = expr.xreplace(dict(definitions))
+        if new == expr:
+            return new
+        expr = new
+    raise ValueError(f"definitions are circular: {dict(definitions)}")
+
+
+def log_product_to_sum(expr: sp.Expr) -> sp.Expr:
+    """log prod_i f_i = sum_i log f_i, applied where SymPy can tell every f_i > 0."""
+    def rewrite(e):
+        argument = e.args[0]
+        if isinstance(argument, sp.Product) and argument.function.is_positive:
+            return sp.Sum(sp.log(argument.function), *argument.limits)
+        return e
+
+    return expr.replace(lambda e: isinstance(e, sp.log), rewrite)
+
+
+def _split_one_sum(summand: sp.Expr, limit: tuple) -> sp.Expr:
+    index, lower, upper = limit
+    total = sp.S.Zero
+    for term in sp.Add.make_args(sp.expand(summand)):
+        constant, dependent = term.as_independent(index, as_Add=False)
+        if dependent == 1:
+            total += constant * (upper - lower + 1)
+        else:
+            total += constant * sp.Sum(dependent, limit).doit()
+    return total
+
+
+def split_sums(expr: sp.Expr) -> sp.Expr:
+    """Split every sum over ``+``, pull out factors free of its index, evaluate sums of constants."""
+    def split(s):
+        result = s.function
+        for limit in s.limits:
+            result = _split_one_sum(result, limit)
+        return result
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), split)
+    return expr.replace(
+        lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1 and not e.function.has(sp.Sum),
+        lambda s: s.xreplace({s.limits[0][0]: CANONICAL_INDEX}),
+    )
+
+
+def normal_form(expr, definitions: Mapping[sp.Symbol, sp.Expr] = {}):
+    """The normal form of a scalar expression, a Matrix (entry-wise) or an equation (lhs - rhs)."""
+    if isinstance(expr, sp.MatrixExpr):
+        expr = expr.doit().as_explicit()
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: normal_form(e, definitions))
+    if isinstance(expr, sp.Equality):
+        return normal_form(expr.lhs - expr.rhs, definitions)
+    expr = substitute_definitions(sp.sympify(expr), definitions)
+    expr = log_product_to_sum(expr)
+    expr = expr.doit()
+    expr = evaluate_expectations(expr)
+    expr = sp.expand_log(expr)
+    expr = split_sums(expr)
+    return sp.expand(expr)
+
+
+def solve_with_sums_as_symbols(system: Sequence[sp.Equality], unknowns: Sequence[sp.Symbol],
+                               definitions: Mapping[sp.Symbol, sp.Expr] = {}) -> list[dict]:
+    """Solve an equation system for ``unknowns``, every sum over the data standing in as a free symbol.
+
+    SymPy's ``solve`` returns ``[]`` on untidied score equations; on the normal form, with sum_i x_i and
+    sum_i x_i^2 replaced by symbols, it solves them. Solutions are returned with the sums put back.
+    """
+    expressions = [normal_form(eq, definitions) for eq in system]
+    sums = sorted(set().union(*(e.atoms(sp.Sum) for e in expressions)), key=str)
+    stand_ins = {s: sp.Dummy(f"s{n}", real=True) for n, s in enumerate(sums)}
+    back = {v: k for k, v in stand_ins.items()}
+    solved = sp.solve([e.xreplace(stand_ins) for e in expressions], list(unknowns), dict=True)
+    return [{k: sp.expand(v.xreplace(back)) for k, v in sol.items()} for sol in solved]
+
+
+def is_zero(expr) -> bool:
+    """True if the normal-form expression (or every matrix entry) simplifies to exactly zero."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(is_zero(e) for e in expr)
+    if expr == 0:
+        return True
+    return sp.simplify(sp.cancel(sp.together(expr))) == 0

@@ -1,0 +1,1 @@
+"""gaussproof numeric side: NumPy functions generated from the derivations (see issue 4)."""
