@@ -28,13 +28,17 @@ def _fresh_index() -> sp.Symbol:
     return sp.Symbol(f"k{next(_fresh)}", integer=True, positive=True)
 
 
+def _with_power(tex: str, exp: str | None) -> str:
+    return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+
 class Expectation(sp.Function):
     """E[X] over the iid Normal(mu, sigma^2) sample ``x``."""
 
     nargs = 1
 
-    def _latex(self, printer) -> str:
-        return r"\mathbb{E}\left[%s\right]" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None) -> str:
+        return _with_power(r"\mathbb{E}\left[%s\right]" % printer._print(self.args[0]), exp)
 
     def _sympystr(self, printer) -> str:
         return "E[%s]" % printer._print(self.args[0])
@@ -45,8 +49,8 @@ class Variance(sp.Function):
 
     nargs = 1
 
-    def _latex(self, printer) -> str:
-        return r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None) -> str:
+        return _with_power(r"\operatorname{Var}\left[%s\right]" % printer._print(self.args[0]), exp)
 
     def _sympystr(self, printer) -> str:
         return "Var[%s]" % printer._print(self.args[0])
@@ -57,8 +61,9 @@ class Covariance(sp.Function):
 
     nargs = 2
 
-    def _latex(self, printer) -> str:
-        return r"\operatorname{Cov}\left[%s, %s\right]" % tuple(printer._print(a) for a in self.args)
+    def _latex(self, printer, exp=None) -> str:
+        return _with_power(r"\operatorname{Cov}\left[%s, %s\right]" % tuple(printer._print(a) for a in self.args),
+                           exp)
 
     def _sympystr(self, printer) -> str:
         return "Cov[%s, %s]" % tuple(printer._print(a) for a in self.args)

@@ -25,6 +25,8 @@ sigma2hat = sp.Symbol("sigmahat^2", positive=True)
 """Name of the maximum-likelihood estimate of sigma^2 (positive: the data are not all equal)."""
 S2 = sp.Symbol("S^2", positive=True)
 """Name of the unbiased sample variance."""
+ell = sp.Function("ell")(mu, sigma2)
+"""Name of the log-likelihood l(mu, sigma^2) = log L (defined by the log-likelihood derivation)."""
 
 
 def sample_sum(summand: sp.Expr, index: sp.Symbol = i) -> sp.Sum:

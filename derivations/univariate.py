@@ -13,7 +13,7 @@ from .core import Derivation, Relation, Step, chain
 from .expectation import Expectation, Variance, expectation
 from .normal_form import CANONICAL_INDEX, log_product_to_sum, solve_with_sums_as_symbols, split_sums, \
     substitute_definitions
-from .notation import N, S2, i, j, mu, muhat, normal_pdf, sample_sum, sigma2, sigma2hat, x
+from .notation import N, S2, ell, i, j, mu, muhat, normal_pdf, sample_sum, sigma2, sigma2hat, x
 from .registry import get, register
 
 ASSUMPTIONS = (
@@ -60,32 +60,30 @@ def log_likelihood() -> sp.Expr:
 def mle_univariate() -> Derivation:
     """Score functions, the MLEs by solving them, the maximum, and E[mu_hat], Var[mu_hat], E[sigma_hat^2]."""
     loglik = log_likelihood()
+    definitions = {ell: loglik}
 
     score_mu_text = sample_sum(x[i] - mu) / sigma2
     score_mu = chain(
         "score-mu", r"Score in $\mu$",
-        sp.Derivative(loglik, mu), "definition of the score",
+        sp.Derivative(ell, mu), r"definition of the score, $\ell = \log L$ (loglik-univariate)",
         Step(loglik.diff(mu), "differentiate term by term under the sum"),
         Step(score_mu_text, "simplify"),
     )
-    score_sigma2_text = -N / (2 * sigma2) + sample_sum((x[i] - mu) ** 2) / (2 * sigma2 ** 2)
+    score_sigma2_text = loglik.diff(sigma2)
     score_sigma2 = chain(
         "score-sigma2", r"Score in $\sigma^2$",
-        sp.Derivative(loglik, sigma2), "definition of the score",
-        Step(loglik.diff(sigma2), "differentiate term by term under the sum"),
-        Step(score_sigma2_text, "simplify"),
+        sp.Derivative(ell, sigma2), r"definition of the score, $\ell = \log L$ (loglik-univariate)",
+        Step(score_sigma2_text, "differentiate term by term under the sum"),
     )
 
     scores = (sp.Eq(score_mu_text, 0), sp.Eq(score_sigma2_text, 0))
     (solution,) = solve_with_sums_as_symbols(scores, PARAMETERS)
     mu_solution = _readable(solution[mu])
-    definitions = {
-        muhat: mu_solution,
-        sigma2hat: sample_sum((x[i] - muhat) ** 2) / N,
-    }
+    definitions[muhat] = mu_solution
+    definitions[sigma2hat] = sample_sum((x[i] - muhat) ** 2) / N
     mle = chain(
         "mle", r"Maximum-likelihood estimates: both scores vanish",
-        (sp.Eq(sp.Derivative(loglik, mu), 0), sp.Eq(sp.Derivative(loglik, sigma2), 0)),
+        (sp.Eq(sp.Derivative(ell, mu), 0), sp.Eq(sp.Derivative(ell, sigma2), 0)),
         "stationary point of the log-likelihood",
         Step(scores, "the scores above", Relation.IFF),
         Step((sp.Eq(mu, mu_solution), sp.Eq(sigma2, _readable(solution[sigma2]))),
@@ -98,7 +96,7 @@ def mle_univariate() -> Derivation:
     )
 
     at_mle = {mu: muhat, sigma2: sigma2hat}
-    hessian_defined = sp.Matrix(2, 2, lambda r, c: sp.Subs(sp.Derivative(loglik, PARAMETERS[r], PARAMETERS[c]),
+    hessian_defined = sp.Matrix(2, 2, lambda r, c: sp.Subs(sp.Derivative(ell, PARAMETERS[r], PARAMETERS[c]),
                                                            PARAMETERS, (muhat, sigma2hat)))
     hessian_at_mle = sp.hessian(loglik, PARAMETERS).xreplace(at_mle)
     maximum = chain(
@@ -161,7 +159,7 @@ def fisher_univariate() -> Derivation:
     mle = get("mle-univariate")
     second = sp.hessian(loglik, PARAMETERS)
     information_defined = sp.Matrix(2, 2, lambda r, c: -Expectation(
-        sp.Derivative(loglik, PARAMETERS[r], PARAMETERS[c])))
+        sp.Derivative(ell, PARAMETERS[r], PARAMETERS[c])))
     information_value = sp.ImmutableMatrix(second.applyfunc(lambda e: sp.factor(-expectation(e))))
     information = chain(
         "information", "Fisher information",
@@ -177,13 +175,11 @@ def fisher_univariate() -> Derivation:
     )
     efficiency = chain(
         "efficiency", r"$\hat\mu$ attains the bound",
-        Variance(muhat) - bound_value[0, 0], r"gap between $\mathrm{Var}[\hat\mu]$ and the bound",
-        Step(mle.chain("variance-of-muhat").last - bound_value[0, 0],
-             r"$\mathrm{Var}[\hat\mu] = \sigma^2/N$ (mle-univariate)"),
-        Step(sp.S.Zero, r"cancel: $\hat\mu$ is efficient"),
+        Variance(muhat) - bound_value[0, 0], r"gap between $\mathrm{Var}[\hat\mu]$ and $[I^{-1}]_{\mu\mu}$",
+        Step(sp.S.Zero, r"$\mathrm{Var}[\hat\mu] = \sigma^2/N$ (mle-univariate): $\hat\mu$ is efficient"),
     )
     return Derivation("fisher-univariate", "Fisher information and the Cramér-Rao bound", ASSUMPTIONS,
-                      (information, bound, efficiency), {muhat: mle.definitions[muhat]})
+                      (information, bound, efficiency), {ell: loglik, muhat: mle.definitions[muhat]})
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -209,7 +205,7 @@ def unbiased_variance() -> Derivation:
         factor_value * sigma2hat, r"corrected estimator $c\,\hat\sigma^2$",
         Step(s2_value, r"definition of $\hat\sigma^2$, cancel N"),
     )
-    definitions = {**mle.definitions, S2: s2_value}
+    definitions = {sigma2hat: mle.definitions[sigma2hat], muhat: mle.definitions[muhat], S2: s2_value}
     expected = chain(
         "mean-of-S2", r"$S^2$ is unbiased",
         Expectation(S2), "expectation of the estimator",

@@ -1,0 +1,91 @@
+"""Command line: ``gaussproof list | show NAME | verify [NAME ...]`` (also ``python -m derivations``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import registry
+from .checker import Method, Report, Status, verify
+from .printing import expr_text, to_json, to_latex, to_text
+
+_SHOW_FORMATS = {"latex": to_latex, "text": to_text, "json": to_json}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gaussproof",
+                                     description="Mechanically verified derivations for Gaussian statistics.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="list the derivations")
+    show = commands.add_parser("show", help="print a derivation")
+    show.add_argument("name")
+    show.add_argument("--format", choices=sorted(_SHOW_FORMATS), default="latex")
+    check = commands.add_parser("verify", help="check every step of every (or the named) derivation")
+    check.add_argument("names", nargs="*", metavar="NAME")
+    check.add_argument("-v", "--verbose", action="store_true", help="print the verdict on every step")
+    return parser
+
+
+def _print_list() -> int:
+    derivations = registry.all_derivations()
+    width = max(len(d.name) for d in derivations)
+    for d in derivations:
+        print(f"{d.name:<{width}}  {d.n_steps:>3} steps  {d.title}")
+    return 0
+
+
+def _print_failure(report: Report) -> None:
+    for result in report.failures:
+        chain, verdict = result.chain, result.verdict
+        previous = chain.steps[result.index - 1].expr
+        print(f"FAILED {report.derivation.name}: chain {chain.slug!r}, step {result.index} "
+              f"({result.step.justification}): {verdict.status.value}"
+              f"{f' ({verdict.method.value})' if verdict.method else ''}: {verdict.message}", file=sys.stderr)
+        print(f"  step {result.index - 1}: {expr_text(previous)}", file=sys.stderr)
+        print(f"  step {result.index}: {expr_text(result.step.expr)}", file=sys.stderr)
+        if verdict.counterexample:
+            pairs = ", ".join(f"{k} = {v}" for k, v in verdict.counterexample.items())
+            print(f"  counterexample: {pairs}", file=sys.stderr)
+
+
+def _verify(names: Sequence[str], verbose: bool) -> int:
+    derivations = [registry.get(n) for n in names] if names else registry.all_derivations()
+    width = max(12, *(len(d.name) for d in derivations))
+    print(f"{'derivation':<{width}}  {'steps':>5}  {'proved':>6}  {'numeric':>7}  {'failed':>6}  "
+          f"{'verified':>8}  {'seconds':>7}")
+    reports = []
+    for d in derivations:
+        report = verify(d)
+        reports.append(report)
+        print(f"{d.name:<{width}}  {len(report.results):>5}  {report.count(Status.VALID, Method.SYMBOLIC):>6}  "
+              f"{report.count(Status.VALID, Method.NUMERIC):>7}  {len(report.failures):>6}  "
+              f"{'yes' if report.ok else 'NO':>8}  {report.seconds:>7.2f}")
+        if verbose:
+            for r in report.results:
+                method = f" ({r.verdict.method.value})" if r.verdict.method else ""
+                print(f"    {r.label}: {r.verdict.status.value}{method}, {r.verdict.seconds:.2f} s")
+    steps = sum(len(r.results) for r in reports)
+    proved = sum(r.count(Status.VALID, Method.SYMBOLIC) for r in reports)
+    numeric = sum(r.count(Status.VALID, Method.NUMERIC) for r in reports)
+    failed = sum(len(r.failures) for r in reports)
+    seconds = sum(r.seconds for r in reports)
+    print(f"{len(reports)} derivations, {steps} steps: {proved} proved symbolically, {numeric} checked "
+          f"numerically, {failed} failed ({seconds:.2f} s)")
+    for report in reports:
+        _print_failure(report)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _print_list()
+        if args.command == "show":
+            print(_SHOW_FORMATS[args.format](registry.get(args.name)))
+            return 0
+        return _verify(args.names, args.verbose)
+    except registry.UnknownDerivation as exc:
+        print(f"gaussproof: error: {exc}", file=sys.stderr)
+        return 2
