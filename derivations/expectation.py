@@ -130,14 +130,11 @@ def _monomial_expectation(monomial: sp.Expr) -> sp.Expr:
                 indices += [base.indices[0]] * int(exponent)
             else:
                 coefficient *= factor
-        _check_deterministic(coefficient)
+        if coefficient.has(z):
+            raise UnsupportedExpectation(
+                f"E of a non-polynomial function of the data is not supported: E[{monomial}]")
         total += coefficient * _standard_normal_moment(indices)
     return total
-
-
-def _check_deterministic(expr: sp.Expr) -> None:
-    if any(isinstance(a, sp.Indexed) and a.base == x for a in expr.atoms(sp.Indexed)):
-        raise UnsupportedExpectation(f"E of a non-polynomial function of the data is not supported: {expr}")
 
 
 def expectation(expr: sp.Expr) -> sp.Expr:

@@ -52,6 +52,8 @@ def _split_one_sum(summand: sp.Expr, limit: tuple) -> sp.Expr:
         constant, dependent = term.as_independent(index, as_Add=False)
         if dependent == 1:
             total += constant * (upper - lower + 1)
+        elif dependent.has(sp.Indexed):  # a sum over the data: no closed form, and doit() is slow
+            total += constant * sp.Sum(dependent, limit)
         else:
             total += constant * sp.Sum(dependent, limit).doit()
     return total
@@ -72,6 +74,15 @@ def split_sums(expr: sp.Expr) -> sp.Expr:
     )
 
 
+def _evaluate_calculus(expr: sp.Expr) -> sp.Expr:
+    """Carry out derivatives and substitutions, innermost first, without Sum.doit on data sums.
+
+    (``Sum.doit`` on a sum over the data with symbolic N tries hypergeometric summation: slow, and no
+    closed form exists; ``split_sums`` handles sums.)
+    """
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+
+
 def normal_form(expr, definitions: Mapping[sp.Symbol, sp.Expr] = {}):
     """The normal form of a scalar expression, a Matrix (entry-wise) or an equation (lhs - rhs)."""
     if isinstance(expr, sp.MatrixExpr):
@@ -82,7 +93,7 @@ def normal_form(expr, definitions: Mapping[sp.Symbol, sp.Expr] = {}):
         return normal_form(expr.lhs - expr.rhs, definitions)
     expr = substitute_definitions(sp.sympify(expr), definitions)
     expr = log_product_to_sum(expr)
-    expr = expr.doit()
+    expr = _evaluate_calculus(expr)
     expr = evaluate_expectations(expr)
     expr = sp.expand_log(expr)
     expr = split_sums(expr)
@@ -110,4 +121,5 @@ def is_zero(expr) -> bool:
         return all(is_zero(e) for e in expr)
     if expr == 0:
         return True
-    return sp.simplify(sp.cancel(sp.together(expr))) == 0
+    reduced = sp.cancel(sp.together(expr))
+    return reduced == 0 or sp.simplify(reduced) == 0

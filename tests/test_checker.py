@@ -1,0 +1,100 @@
+"""The checker itself: it proves true steps, rejects false ones with a counterexample, and never
+certifies by assumption (no forced log expansion, no loose tolerances)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations import Method, Relation, Status, Step, check_step
+from derivations.checker import NUMERIC_SIZES, numeric_test
+from derivations.notation import N, i, mu, sample_sum, sigma2, x
+
+
+def _judge(before, after, **kwargs):
+    return check_step(Step(before, "before", Relation.START), Step(after, "after"), **kwargs)
+
+
+def test_true_identity_over_sums_is_proved_symbolically():
+    verdict = _judge(sample_sum((x[i] - mu) ** 2), sample_sum(x[i] ** 2) - 2 * mu * sample_sum(x[i]) + N * mu ** 2)
+    assert verdict.status is Status.VALID and verdict.method is Method.SYMBOLIC
+
+
+def test_sum_of_squares_is_not_square_of_sum():
+    """The false identity that LaTeX parsers certify: sum x_i^2 = (sum x_i)^2 / N."""
+    verdict = _judge(sample_sum(x[i] ** 2), sample_sum(x[i]) ** 2 / N)
+    assert verdict.status is Status.INVALID
+    example = verdict.counterexample
+    assert example["N"] in {str(n) for n in NUMERIC_SIZES}
+    assert sp.Rational(example["lhs"]) != sp.Rational(example["rhs"])
+
+
+def test_log_is_not_expanded_by_force():
+    """log(y^2) = 2 log(y) is false for negative y: it must not be proved."""
+    y = sp.Symbol("y", real=True)
+    verdict = _judge(sp.log(y ** 2), 2 * sp.log(y))
+    assert verdict.status is Status.INVALID
+
+
+def test_log_of_a_sum_is_not_the_sum_of_logs():
+    verdict = _judge(sp.log(sample_sum(x[i] ** 2 + 1)), sample_sum(sp.log(x[i] ** 2 + 1)))
+    assert verdict.status is Status.INVALID
+
+
+def test_numeric_fallback_is_reported_as_numeric(monkeypatch):
+    """When the symbolic route cannot decide, the randomised test decides and says so."""
+    import derivations.checker as checker
+
+    monkeypatch.setattr(checker, "is_zero", lambda expr: False)
+    verdict = _judge(sample_sum((x[i] - mu) ** 2), sample_sum(x[i] ** 2) - 2 * mu * sample_sum(x[i]) + N * mu ** 2)
+    assert verdict.status is Status.VALID and verdict.method is Method.NUMERIC
+    assert "not proved" in verdict.message
+
+
+def test_numeric_test_uses_exact_rationals():
+    # differs by 10^-60: no float tolerance would see it, exact rationals do
+    agree, example = numeric_test(mu + sp.Rational(1, 10 ** 60), mu)
+    assert not agree and example is not None
+
+
+def test_time_limit_gives_not_checked(monkeypatch):
+    import time
+
+    import derivations.checker as checker
+
+    def slow(*args, **kwargs):
+        time.sleep(2)
+
+    monkeypatch.setattr(checker, "_check_equal", slow)
+    verdict = _judge(mu, mu, seconds=0.2)
+    assert verdict.status is Status.NOT_CHECKED and "time limit" in verdict.message
+
+
+def test_matrix_shapes_must_match():
+    verdict = _judge(sp.Matrix([[mu, 0]]), sp.Matrix([[mu], [0]]))
+    assert verdict.status is Status.INVALID and "shape" in verdict.message
+
+
+def test_equation_systems_compare_solution_sets():
+    before = (sp.Eq(sample_sum(x[i] - mu), 0),)
+    good = check_step(Step(before, "", Relation.START), Step((sp.Eq(mu, sample_sum(x[i]) / N),), "s", Relation.IFF),
+                      unknowns=(mu,))
+    bad = check_step(Step(before, "", Relation.START),
+                     Step((sp.Eq(mu, sample_sum(x[i]) / (N - 1)),), "s", Relation.IFF), unknowns=(mu,))
+    assert good.status is Status.VALID
+    assert bad.status is Status.INVALID and bad.counterexample
+
+
+def test_negative_definite_needs_sylvester_minors():
+    a = sp.Symbol("a", positive=True)
+    ok = check_step(Step(sp.Matrix([[-a, 0], [0, -2 * a]]), "", Relation.START), Step(None, "", Relation.NEG_DEF))
+    not_symmetric = check_step(Step(sp.Matrix([[-a, 1], [0, -a]]), "", Relation.START),
+                               Step(None, "", Relation.NEG_DEF))
+    unknown_sign = check_step(Step(sp.Matrix([[mu]]), "", Relation.START), Step(None, "", Relation.NEG_DEF))
+    assert ok.status is Status.VALID
+    assert not_symmetric.status is Status.INVALID
+    assert unknown_sign.status is Status.NOT_CHECKED
+
+
+def test_positive_parameter_values_are_positive():
+    verdict = _judge(sp.sqrt(sigma2) ** 2, sigma2)
+    assert verdict.status is Status.VALID
