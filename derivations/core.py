@@ -108,9 +108,10 @@ class Derivation:
         return replace(self, chains=tuple(chains))
 
     def _repr_latex_(self) -> str:
-        from .printing import to_latex
+        """Jupyter display: one displayed aligned chain per result."""
+        from .printing import chain_latex
 
-        return "$$" + to_latex(self) + "$$"
+        return "\n".join(f"$${chain_latex(c)}$$" for c in self.chains)
 
 
 def chain(slug: str, title: str, start: object, start_justification: str, *steps: Step,

@@ -1,0 +1,61 @@
+"""Benchmark: verifying every derivation, against sympy.stats computing E[sigma_hat^2] at fixed N.
+
+Run: python benchmarks/bench_derivations.py
+Prints the wall time of building and verifying each derivation (SymPy imported beforehand, caches cold),
+then, in the same run, the time sympy.stats takes for E[sigma_hat^2] at N = 2..6 (sigma_hat^2 expanded
+first, the fast way), and the ratio of each to our symbolic-N verification of the whole bias chain.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+import sympy.stats as stats
+
+
+def _sympy_stats_bias(n: int) -> float:
+    sample = [stats.Normal(f"X{k}", sp.Symbol("mu", real=True), sp.sqrt(sp.Symbol("sigma^2", positive=True)))
+              for k in range(n)]
+    mean = sum(sample) / n
+    estimator = sp.expand(sum((s - mean) ** 2 for s in sample) / n)
+    start = time.perf_counter()
+    stats.E(estimator)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    from derivations import registry, verify
+    from derivations.checker import check_chain_step
+
+    print("Verifying every derivation (build = SymPy computing the steps, verify = checking them)")
+    print(f"{'derivation':<20} {'steps':>5} {'build s':>8} {'verify s':>9}")
+    total = 0.0
+    univariate = 0.0
+    for name in registry.names():
+        start = time.perf_counter()
+        derivation = registry.get(name)
+        built = time.perf_counter() - start
+        report = verify(derivation)
+        assert report.ok, f"{name} failed verification"
+        total += built + report.seconds
+        if name in {"loglik-univariate", "mle-univariate", "fisher-univariate", "unbiased-variance"}:
+            univariate += built + report.seconds
+        print(f"{name:<20} {len(report.results):>5} {built:>8.3f} {report.seconds:>9.3f}")
+    print(f"all derivations: {total:.3f} s; univariate derivations: {univariate:.3f} s (target < 5 s)")
+
+    mle = registry.get("mle-univariate")
+    chain = mle.chain("mean-of-sigma2hat")
+    start = time.perf_counter()
+    for k in range(1, len(chain.steps)):
+        assert check_chain_step(mle, chain, k).ok
+    ours = time.perf_counter() - start
+    print(f"\nE[sigma_hat^2] = (N-1)/N sigma^2 for symbolic N, every step checked: {ours:.3f} s")
+    print(f"{'N':>3} {'sympy.stats s':>14} {'ratio stats/ours':>17}")
+    for n in range(2, 7):
+        seconds = _sympy_stats_bias(n)
+        print(f"{n:>3} {seconds:>14.3f} {seconds / ours:>16.1f}x")
+
+
+if __name__ == "__main__":
+    main()
