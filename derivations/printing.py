@@ -32,6 +32,9 @@ class _TextPrinter(StrPrinter):
 
     _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
 
+    def _print_Equality(self, expr: sp.Equality) -> str:
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
 
 def expr_latex(expr: Any) -> str:
     """LaTeX of a step's expression: an expression, a matrix, an equation or a system of equations."""
