@@ -26,8 +26,8 @@ from typing import Iterator, Mapping, Sequence
 
 import sympy as sp
 
-from .core import Chain, Derivation, Relation, Step
-from .normal_form import is_zero, normal_form, solve_with_sums_as_symbols, substitute_definitions
+from .core import Chain, Derivation, Method, Relation, Step
+from .normal_form import is_zero, normal_form, solve_with_sums_as_symbols
 from .notation import N
 
 
@@ -35,11 +35,6 @@ class Status(str, Enum):
     VALID = "valid"
     INVALID = "invalid"
     NOT_CHECKED = "not checked"
-
-
-class Method(str, Enum):
-    SYMBOLIC = "symbolic"
-    NUMERIC = "numeric"
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,18 @@ NUMERIC_POINTS = 3
 STEP_TIME_LIMIT = 30.0
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the checker knows besides the two steps: named quantities, symmetric matrices, unknowns."""
+
+    definitions: Mapping = field(default_factory=dict)
+    symmetric: frozenset = frozenset()
+    unknowns: tuple = ()
+
+    def normal_form(self, expr):
+        return normal_form(expr, self.definitions, self.symmetric)
+
+
 def _random_value(symbol: sp.Symbol, rng: random.Random, n: int) -> sp.Rational:
     if symbol.is_integer:
         return sp.Integer(rng.randint(1, n))
@@ -94,9 +101,36 @@ def _random_value(symbol: sp.Symbol, rng: random.Random, n: int) -> sp.Rational:
     return sp.Rational(numerator, rng.randint(1, 29))
 
 
-def _instantiate(expr: sp.Expr, n: int) -> sp.Expr:
-    """Set N = n and write every sum over the sample out term by term."""
-    return sp.sympify(expr).xreplace({N: sp.Integer(n)}).doit()
+def _random_matrix(rows: int, cols: int, rng: random.Random, spd: bool) -> sp.ImmutableMatrix:
+    """A random rational matrix; with ``spd``, symmetric positive definite (B B^T + I)."""
+    if spd:
+        b = sp.Matrix(rows, rows, lambda *_: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
+        return sp.ImmutableMatrix(b * b.T + sp.eye(rows))
+    return sp.ImmutableMatrix(rows, cols, lambda *_: sp.Rational(rng.randint(-19, 19), rng.randint(1, 7)))
+
+
+def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozenset) -> tuple[list, dict]:
+    """Concrete versions of ``exprs``: N = n, random sizes 1..3 for symbolic matrix sizes, random matrices
+    for matrix symbols (SPD for symmetric ones), sums written out, then random rationals for the rest."""
+    exprs = [sp.sympify(e) for e in exprs]
+    matrices = set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs))
+    sizes = sorted({d for m in matrices for d in m.shape if not sp.sympify(d).is_Integer} - {N}, key=str)
+    chosen = {N: sp.Integer(n), **{d: sp.Integer(rng.randint(1, 3)) for d in sizes}}
+    exprs = [e.xreplace(chosen) for e in exprs]
+    spd_names = {m.name for m in symmetric}
+    values: dict = {}
+    for m in sorted(set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs)), key=str):
+        values[m] = _random_matrix(int(m.shape[0]), int(m.shape[1]), rng, m.name in spd_names)
+    exprs = [e.xreplace(values).doit() for e in exprs]
+    exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
+    exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]
+    scalars = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in exprs)), key=str)
+    values.update({s: _random_value(s, rng, n) for s in scalars})
+    values.update({a: _random_value(a, rng, n) for a in indexed})
+    exprs = [e.xreplace({k: v for k, v in values.items() if not isinstance(k, sp.MatrixSymbol)}) for e in exprs]
+    example = {str(k): str(v) for k, v in {**chosen, **values}.items()}
+    return exprs, example
 
 
 def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
@@ -111,32 +145,27 @@ def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
     return abs(value) > sp.Float("1e-35", 50) * scale
 
 
-def numeric_test(lhs, rhs, seed: int = 0) -> tuple[bool, dict[str, str] | None]:
-    """Randomised exact-rational test of lhs == rhs (both already in normal form, no named quantities).
+def numeric_test(lhs, rhs, seed: int = 0, symmetric: frozenset = frozenset()) -> tuple[bool, dict | None]:
+    """Randomised exact-rational test of lhs == rhs (no named quantities left in either).
 
-    Returns (agree, counterexample). Matrices are compared entry by entry.
+    Scalars, matrices and matrix expressions of symbolic size are all instantiated (see ``_instantiate``)
+    and compared entry by entry. Returns (agree, counterexample).
     """
     rng = random.Random(seed)
-    lhs_m = lhs if isinstance(lhs, sp.MatrixBase) else sp.Matrix([lhs])
-    rhs_m = rhs if isinstance(rhs, sp.MatrixBase) else sp.Matrix([rhs])
     for n in NUMERIC_SIZES:
-        left, right = _instantiate(lhs_m, n), _instantiate(rhs_m, n)
-        symbols = sorted((left.free_symbols | right.free_symbols) - {N}, key=str)
-        indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in (left, right))), key=str)
         tested = 0
         for _ in range(10 * NUMERIC_POINTS):
             if tested == NUMERIC_POINTS:
                 break
-            values = {s: _random_value(s, rng, n) for s in symbols}
-            values.update({a: _random_value(a, rng, n) for a in indexed})
-            for a, b in zip(left.xreplace(values), right.xreplace(values)):
+            (left, right), example = _instantiate([lhs, rhs], n, rng, symmetric)
+            if left.shape != right.shape:
+                return False, {**example, "lhs shape": str(left.shape), "rhs shape": str(right.shape)}
+            for a, b in zip(left, right):
                 differ = _values_differ(a, b)
                 if differ is None:
                     break
                 if differ:
-                    example = {"N": str(n), **{str(k): str(v) for k, v in values.items()},
-                               "lhs": str(a), "rhs": str(b)}
-                    return False, example
+                    return False, {**example, "lhs": str(a), "rhs": str(b)}
             else:
                 tested += 1
     return True, None
@@ -153,11 +182,11 @@ def _as_system(expr) -> tuple[sp.Equality, ...]:
     return tuple(expr) if isinstance(expr, (tuple, list)) else (expr,)
 
 
-def _witness_against(solutions: list[dict], system: Sequence[sp.Equality], definitions) -> dict | None:
+def _witness_against(solutions: list[dict], system: Sequence[sp.Equality], context: Context) -> dict | None:
     """A solution of one system that fails an equation of ``system``: proof the solution sets differ."""
     for solution in solutions:
         for eq in system:
-            residual = normal_form(normal_form(eq, definitions).xreplace(solution), definitions)
+            residual = context.normal_form(context.normal_form(eq).xreplace(solution))
             if is_zero(residual):
                 continue
             agree, example = numeric_test(residual, sp.S.Zero)
@@ -166,12 +195,13 @@ def _witness_against(solutions: list[dict], system: Sequence[sp.Equality], defin
     return None
 
 
-def _check_iff(previous: Step, step: Step, unknowns, definitions) -> Verdict:
+def _check_iff(previous: Step, step: Step, context: Context) -> Verdict:
     before_system, after_system = _as_system(previous.expr), _as_system(step.expr)
-    before = solve_with_sums_as_symbols(before_system, unknowns, definitions)
-    after = solve_with_sums_as_symbols(after_system, unknowns, definitions)
-    witness = (_witness_against(before, after_system, definitions)
-               or _witness_against(after, before_system, definitions))
+    unknowns = context.unknowns
+    before = solve_with_sums_as_symbols(before_system, unknowns, context.definitions)
+    after = solve_with_sums_as_symbols(after_system, unknowns, context.definitions)
+    witness = (_witness_against(before, after_system, context)
+               or _witness_against(after, before_system, context))
     if witness:
         return Verdict(Status.INVALID, Method.SYMBOLIC,
                        "a solution of one side does not satisfy the other", counterexample=witness)
@@ -201,45 +231,45 @@ def _check_negative_definite(previous: Step) -> Verdict:
                    "Sylvester: leading minors of -H are " + ", ".join(map(str, minors)) + ", all positive")
 
 
-def _shape(expr) -> tuple[int, int] | None:
-    return expr.shape if isinstance(expr, sp.MatrixBase) else None
+def _shape(expr) -> tuple | None:
+    return tuple(expr.shape) if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)) else None
 
 
-def _check_equal(previous: Step, step: Step, definitions) -> Verdict:
-    left, right = normal_form(previous.expr, definitions), normal_form(step.expr, definitions)
+def _check_equal(previous: Step, step: Step, context: Context) -> Verdict:
+    left, right = context.normal_form(previous.expr), context.normal_form(step.expr)
     if _shape(left) != _shape(right):
         return Verdict(Status.INVALID, Method.SYMBOLIC,
                        f"the two sides have different shapes: {_shape(left)} and {_shape(right)}")
-    if is_zero(left - right):
+    if step.method is Method.SYMBOLIC and is_zero(left - right, context.symmetric):
         return Verdict(Status.VALID, Method.SYMBOLIC, "difference simplifies to 0")
-    agree, example = numeric_test(left, right)
+    agree, example = numeric_test(left, right, symmetric=context.symmetric)
     if agree:
         sizes = ", ".join(map(str, NUMERIC_SIZES))
+        reason = ("marked for the numeric test" if step.method is Method.NUMERIC else "not proved symbolically")
         return Verdict(Status.VALID, Method.NUMERIC,
-                       f"not proved symbolically; equal at {NUMERIC_POINTS} random rational points "
-                       f"for each N in {{{sizes}}}")
+                       f"{reason}; equal at {NUMERIC_POINTS} random exact points for each N in {{{sizes}}}"
+                       " (symbolic matrix sizes drawn from 1..3)")
     return Verdict(Status.INVALID, Method.NUMERIC, "the two sides differ at a random point",
                    counterexample=example)
 
 
-def check_step(previous: Step, step: Step, *, unknowns: Sequence[sp.Symbol] = (),
-               definitions: Mapping[sp.Symbol, sp.Expr] = {},
+def check_step(previous: Step, step: Step, context: Context = Context(),
                seconds: float | None = STEP_TIME_LIMIT) -> Verdict:
     """Judge ``step`` against ``previous`` according to ``step.relation``."""
     start = time.perf_counter()
     try:
         with time_limit(seconds):
             if step.relation is Relation.EQUAL:
-                verdict = _check_equal(previous, step, definitions)
+                verdict = _check_equal(previous, step, context)
             elif step.relation is Relation.IFF:
-                verdict = _check_iff(previous, step, unknowns, definitions)
+                verdict = _check_iff(previous, step, context)
             elif step.relation is Relation.NEG_DEF:
                 verdict = _check_negative_definite(previous)
             else:
                 verdict = Verdict(Status.NOT_CHECKED, None, f"a {step.relation.value} step is not checked")
     except StepTimeout as exc:
         verdict = Verdict(Status.NOT_CHECKED, None, str(exc))
-    except (ValueError, TypeError, NotImplementedError, AttributeError) as exc:
+    except (ValueError, TypeError, NotImplementedError, AttributeError, IndexError) as exc:
         verdict = Verdict(Status.NOT_CHECKED, None, f"{type(exc).__name__}: {exc}")
     return Verdict(verdict.status, verdict.method, verdict.message, time.perf_counter() - start,
                    verdict.counterexample)
@@ -280,10 +310,13 @@ class Report:
         return [r for r in self.results if not r.verdict.ok]
 
 
+def context_of(derivation: Derivation, chain: Chain) -> Context:
+    return Context(derivation.definitions, derivation.symmetric, chain.unknowns)
+
+
 def check_chain_step(derivation: Derivation, chain: Chain, index: int, **kwargs) -> Verdict:
     """Verdict on step ``index`` (>= 1) of ``chain`` in ``derivation``."""
-    return check_step(chain.steps[index - 1], chain.steps[index], unknowns=chain.unknowns,
-                      definitions=derivation.definitions, **kwargs)
+    return check_step(chain.steps[index - 1], chain.steps[index], context_of(derivation, chain), **kwargs)
 
 
 def verify(derivation: Derivation, **kwargs) -> Report:
@@ -295,4 +328,4 @@ def verify(derivation: Derivation, **kwargs) -> Report:
 
 
 __all__ = ["Status", "Method", "Verdict", "StepResult", "Report", "check_step", "check_chain_step",
-           "verify", "numeric_test", "time_limit", "StepTimeout", "substitute_definitions"]
+           "verify", "numeric_test", "time_limit", "StepTimeout", "Context", "context_of"]

@@ -15,6 +15,13 @@ from typing import Mapping, Sequence
 import sympy as sp
 
 
+class Method(str, Enum):
+    """How a step is checked: a proof, or a randomised exact test (never reported as a proof)."""
+
+    SYMBOLIC = "symbolic"
+    NUMERIC = "numeric"
+
+
 class Relation(str, Enum):
     """How a step relates to the step before it."""
 
@@ -28,13 +35,17 @@ class Relation(str, Enum):
 class Step:
     """One line of a chain: an expression, its relation to the previous line, and why it holds.
 
-    ``expr`` is a SymPy expression, a SymPy ``Matrix``, an ``Eq``, or a tuple of ``Eq`` (a system,
-    used with ``Relation.IFF``). ``Relation.NEG_DEF`` steps carry no expression of their own.
+    ``expr`` is a SymPy expression, a ``Matrix``, a matrix expression (``MatrixSymbol`` algebra, symbolic
+    sizes allowed), an ``Eq``, or a tuple of ``Eq`` (a system, used with ``Relation.IFF``).
+    ``Relation.NEG_DEF`` steps carry no expression of their own. ``method`` is how the step is meant to be
+    checked: ``Method.NUMERIC`` marks a step (e.g. explicit components at larger sizes) that goes straight
+    to the randomised test, and is reported as checked numerically.
     """
 
     expr: object
     justification: str
     relation: Relation = Relation.EQUAL
+    method: Method = Method.SYMBOLIC
 
 
 @dataclass(frozen=True)
@@ -72,13 +83,16 @@ class Derivation:
 
     ``definitions`` maps a named quantity (e.g. ``muhat``) to the expression it abbreviates; the checker
     substitutes them before comparing, so a step may use either the name or its definition.
+    ``symmetric`` lists the matrix symbols that are symmetric (covariance blocks such as Sigma_aa): the
+    checker uses S^T = S for them, and the randomised test gives them symmetric positive-definite values.
     """
 
     name: str
     title: str
     assumptions: tuple[str, ...]
     chains: tuple[Chain, ...]
-    definitions: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    definitions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    symmetric: frozenset = frozenset()
 
     def __post_init__(self) -> None:
         slugs = [c.slug for c in self.chains]

@@ -75,22 +75,54 @@ def split_sums(expr: sp.Expr) -> sp.Expr:
 
 
 def _evaluate_calculus(expr: sp.Expr) -> sp.Expr:
-    """Carry out derivatives and substitutions, innermost first, without Sum.doit on data sums.
+    """Carry out derivatives, substitutions and integrals, innermost first, without Sum.doit on data sums.
 
     (``Sum.doit`` on a sum over the data with symbolic N tries hypergeometric summation: slow, and no
     closed form exists; ``split_sums`` handles sums.)
     """
-    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs, sp.Integral)),
+                        lambda e: e.doit(deep=False) if not isinstance(e, sp.Integral) else e.doit())
 
 
-def normal_form(expr, definitions: Mapping[sp.Symbol, sp.Expr] = {}):
-    """The normal form of a scalar expression, a Matrix (entry-wise) or an equation (lhs - rhs)."""
-    if isinstance(expr, sp.MatrixExpr):
+def _has_symbolic_shape(expr: sp.Basic) -> bool:
+    shapes = [expr.shape] + [m.shape for m in expr.atoms(sp.MatrixSymbol)]
+    return any(not sp.sympify(d).is_Integer for shape in shapes for d in shape)
+
+
+def use_symmetry(expr: sp.Basic, symmetric: frozenset) -> sp.Basic:
+    """S^T = S for every symmetric matrix symbol S (also inside inverses, after ``doit``)."""
+    if not symmetric:
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Transpose) and e.arg in symmetric, lambda e: e.arg)
+
+
+def matrix_normal_form(expr: sp.MatrixExpr, symmetric: frozenset = frozenset()) -> sp.MatrixExpr:
+    """Normal form of a matrix expression with symbolic sizes: block products and inverses collapsed,
+    transposes pushed to the symbols, products expanded over sums, block by block."""
+    if expr.has(sp.BlockMatrix):
+        expr = sp.block_collapse(expr)
+    for _ in range(3):
+        previous = expr
+        expr = use_symmetry(sp.expand(use_symmetry(expr.doit(), symmetric)).doit(), symmetric)
+        if expr == previous:
+            break
+    if isinstance(expr, sp.BlockMatrix):
+        return sp.BlockMatrix(expr.blocks.applyfunc(lambda block: matrix_normal_form(block, symmetric)))
+    return expr
+
+
+def normal_form(expr, definitions: Mapping = {}, symmetric: frozenset = frozenset()):
+    """The normal form of a scalar expression, a Matrix (entry-wise), a matrix expression with symbolic
+    sizes, or an equation (lhs - rhs)."""
+    if isinstance(expr, sp.Equality):
+        return normal_form(expr.lhs - expr.rhs, definitions, symmetric)
+    if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
+        expr = substitute_definitions(expr, definitions)
+        if _has_symbolic_shape(expr):
+            return matrix_normal_form(expr, symmetric)
         expr = expr.doit().as_explicit()
     if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(lambda e: normal_form(e, definitions))
-    if isinstance(expr, sp.Equality):
-        return normal_form(expr.lhs - expr.rhs, definitions)
+        return expr.applyfunc(lambda e: normal_form(e, definitions, symmetric))
     expr = substitute_definitions(sp.sympify(expr), definitions)
     expr = log_product_to_sum(expr)
     expr = _evaluate_calculus(expr)
@@ -115,10 +147,15 @@ def solve_with_sums_as_symbols(system: Sequence[sp.Equality], unknowns: Sequence
     return [{k: sp.expand(v.xreplace(back)) for k, v in sol.items()} for sol in solved]
 
 
-def is_zero(expr) -> bool:
-    """True if the normal-form expression (or every matrix entry) simplifies to exactly zero."""
+def is_zero(expr, symmetric: frozenset = frozenset()) -> bool:
+    """True if the normal-form expression (every matrix entry, every block) simplifies to exactly zero."""
     if isinstance(expr, sp.MatrixBase):
         return all(is_zero(e) for e in expr)
+    if isinstance(expr, sp.MatrixExpr):
+        expr = matrix_normal_form(expr, symmetric)
+        if isinstance(expr, sp.BlockMatrix):
+            return all(is_zero(block, symmetric) for block in expr.blocks)
+        return isinstance(expr, sp.ZeroMatrix) or expr == 0
     if expr == 0:
         return True
     reduced = sp.cancel(sp.together(expr))

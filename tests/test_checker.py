@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import Method, Relation, Status, Step, check_step
+from derivations import Context, Method, Relation, Status, Step, check_step
 from derivations.checker import NUMERIC_SIZES, numeric_test
 from derivations.notation import N, i, mu, sample_sum, sigma2, x
 
@@ -44,7 +44,7 @@ def test_numeric_fallback_is_reported_as_numeric(monkeypatch):
     """When the symbolic route cannot decide, the randomised test decides and says so."""
     import derivations.checker as checker
 
-    monkeypatch.setattr(checker, "is_zero", lambda expr: False)
+    monkeypatch.setattr(checker, "is_zero", lambda *args: False)
     verdict = _judge(sample_sum((x[i] - mu) ** 2), sample_sum(x[i] ** 2) - 2 * mu * sample_sum(x[i]) + N * mu ** 2)
     assert verdict.status is Status.VALID and verdict.method is Method.NUMERIC
     assert "not proved" in verdict.message
@@ -77,9 +77,9 @@ def test_matrix_shapes_must_match():
 def test_equation_systems_compare_solution_sets():
     before = (sp.Eq(sample_sum(x[i] - mu), 0),)
     good = check_step(Step(before, "", Relation.START), Step((sp.Eq(mu, sample_sum(x[i]) / N),), "s", Relation.IFF),
-                      unknowns=(mu,))
+                      Context(unknowns=(mu,)))
     bad = check_step(Step(before, "", Relation.START),
-                     Step((sp.Eq(mu, sample_sum(x[i]) / (N - 1)),), "s", Relation.IFF), unknowns=(mu,))
+                     Step((sp.Eq(mu, sample_sum(x[i]) / (N - 1)),), "s", Relation.IFF), Context(unknowns=(mu,)))
     assert good.status is Status.VALID
     assert bad.status is Status.INVALID and bad.counterexample
 
