@@ -6,6 +6,7 @@ differentiating, taking expectations), then cached.
 
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
 from typing import Callable
 
@@ -32,8 +33,13 @@ def register(name: str) -> Callable[[Callable[[], Derivation]], Callable[[], Der
     return decorate
 
 
+#: Topic modules, imported (and so registered) in this order.
+TOPICS = ("univariate", "density", "partitioned", "linear_gaussian", "mle_multivariate")
+
+
 def _load_topics() -> None:
-    from . import univariate  # noqa: F401  (registers on import)
+    for topic in TOPICS:
+        importlib.import_module(f"{__package__}.{topic}")
 
 
 def names() -> list[str]:

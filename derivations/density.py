@@ -1,0 +1,1 @@
+"""Multivariate density: normalisation, Mahalanobis distance, the 2-D independent case, diagonal covariance."""

@@ -1,0 +1,1 @@
+"""Linear-Gaussian model: p(y), Cov(x, y), p(x | y)."""

@@ -1,0 +1,1 @@
+"""Partitioned Gaussian: affine maps, marginals, independence, the conditional (Schur complement)."""
