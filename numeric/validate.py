@@ -1,0 +1,57 @@
+"""Input validation for the numeric API, in one place: every public function calls these first.
+
+Each check raises ``ValueError`` naming the argument and the problem; nothing is allowed through to
+produce a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def finite_array(value, name: str) -> np.ndarray:
+    """``value`` as a float array; ValueError if it is not numeric or holds NaN or inf."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))
+        where = tuple(int(k) for k in bad[0]) if array.ndim else ()
+        raise ValueError(f"{name} contains NaN or inf (first at index {where})")
+    return array
+
+
+def sample(value, name: str = "x", min_size: int = 1) -> np.ndarray:
+    """A sample array with observations on the last axis, at least ``min_size`` of them."""
+    array = finite_array(value, name)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis (the sample), got a scalar")
+    if array.shape[-1] < min_size:
+        why = " (the estimator divides by n - 1)" if min_size == 2 else ""
+        raise ValueError(f"{name} needs at least {min_size} observations on its last axis, "
+                         f"got shape {array.shape}{why}")
+    return array
+
+
+def positive(value, name: str) -> np.ndarray:
+    """A finite array of strictly positive values (a variance, say)."""
+    array = finite_array(value, name)
+    if np.any(array <= 0):
+        raise ValueError(f"{name} must be positive, got minimum {array.min()}")
+    return array
+
+
+def sample_size(value, name: str = "n", minimum: int = 1) -> np.ndarray:
+    """An integer array of sample sizes, each at least ``minimum``."""
+    array = finite_array(value, name)
+    if np.any(array != np.round(array)):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if np.any(array < minimum):
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return array.astype(int)
+
+
+def along_sample(parameter: np.ndarray) -> np.ndarray:
+    """A parameter with a trailing axis of length 1, so that it broadcasts against the sample axis."""
+    return parameter[..., np.newaxis]
