@@ -14,6 +14,7 @@ The Kronecker deltas carry the range (1, N) so that SymPy evaluates their sums (
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import count
 from typing import Iterator
 
@@ -137,6 +138,7 @@ def _monomial_expectation(monomial: sp.Expr) -> sp.Expr:
     return total
 
 
+@lru_cache(maxsize=4096)
 def expectation(expr: sp.Expr) -> sp.Expr:
     """E[expr] for ``expr`` a polynomial in the observations x[i] (sums over i allowed, N symbolic)."""
     expr = evaluate_expectations(expr)

@@ -21,6 +21,8 @@ ASSUMPTIONS = (
     r"N \geq 1 \text{ symbolic}, \ \sigma^2 > 0",
 )
 
+UNBIASED_ASSUMPTIONS = (ASSUMPTIONS[0], r"N \geq 2 \text{ symbolic}, \ \sigma^2 > 0")
+
 PARAMETERS = (mu, sigma2)
 
 
@@ -144,9 +146,20 @@ def mle_univariate() -> Derivation:
         Step(sp.Mul(bias_ratio, sigma2, evaluate=False), "simplify"),
     )
 
+    sigma2hat_value = substitute_definitions(sigma2hat, definitions)
+    variance_of_variance = chain(
+        "variance-of-sigma2hat", r"Variance of $\hat\sigma^2$ (the spread of the estimator)",
+        Variance(sigma2hat), "variance of the estimator",
+        Step(Expectation(sigma2hat ** 2) - Expectation(sigma2hat) ** 2, "definition of the variance"),
+        Step(Expectation(sigma2hat ** 2) - expected_variance.last ** 2, r"$E[\hat\sigma^2]$ (above)"),
+        Step(sp.factor(expectation(sigma2hat_value ** 2) - expectation(sigma2hat_value) ** 2),
+             "fourth moments by Isserlis, sums of Kronecker deltas"),
+    )
+
     return Derivation(
         "mle-univariate", "Univariate Gaussian MLE: score, estimates, maximum, bias", ASSUMPTIONS,
-        (score_mu, score_sigma2, mle, maximum, expected_mean, variance_of_mean, expected_variance),
+        (score_mu, score_sigma2, mle, maximum, expected_mean, variance_of_mean, expected_variance,
+         variance_of_variance),
         definitions,
     )
 
@@ -213,5 +226,12 @@ def unbiased_variance() -> Derivation:
         Step(factor_value * expected_mle, r"$E[\hat\sigma^2]$ (mle-univariate)"),
         Step(sp.factor(expectation(substitute_definitions(S2, definitions))), "cancel"),
     )
-    return Derivation("unbiased-variance", "The unbiased sample variance", ASSUMPTIONS,
-                      (correction, definition, expected), definitions)
+    variance = chain(
+        "variance-of-S2", r"Variance of $S^2$",
+        Variance(S2), "variance of the estimator",
+        Step(factor_value ** 2 * Variance(sigma2hat), r"$\mathrm{Var}[cX] = c^2 \mathrm{Var}[X]$"),
+        Step(sp.factor(factor_value ** 2 * mle.chain("variance-of-sigma2hat").last),
+             r"$\mathrm{Var}[\hat\sigma^2]$ (mle-univariate), cancel"),
+    )
+    return Derivation("unbiased-variance", "The unbiased sample variance", UNBIASED_ASSUMPTIONS,
+                      (correction, definition, expected, variance), definitions)
