@@ -1,4 +1,5 @@
-"""Command line: ``gaussproof list | show NAME | verify [NAME ...]`` (also ``python -m derivations``)."""
+"""Command line: ``gaussproof list | show NAME | verify [NAME ...] | simulate [NAME ...]`` (also
+``python -m derivations``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,54 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("verify", help="check every step of every (or the named) derivation")
     check.add_argument("names", nargs="*", metavar="NAME")
     check.add_argument("-v", "--verbose", action="store_true", help="print the verdict on every step")
+    simulate = commands.add_parser("simulate", help="Monte Carlo cross-check of the claimed expectations")
+    simulate.add_argument("names", nargs="*", metavar="NAME",
+                          help="only claims of these derivations (default: all)")
+    simulate.add_argument("--samples", type=_positive_int, default=200_000,
+                          help="simulated data sets per claim (default 200000)")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
+    return value
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total
+    print(f"\rsimulating [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr,
+          flush=True)
+    if done == total:
+        print(file=sys.stderr)
+
+
+def _simulate(names: Sequence[str], samples: int, seed: int) -> int:
+    from numeric.simulate import FALSE_FAILURE_RATE, Z_LIMIT, simulate_univariate
+
+    for name in names:
+        registry.get(name)  # unknown names: one-line error listing the valid ones
+    progress = _progress_bar if sys.stderr.isatty() else None
+    results = [r for r in simulate_univariate(samples, seed, progress=progress)
+               if not names or r.derivation in names]
+    if not results:
+        print(f"gaussproof: error: no simulated claims for {', '.join(names)}", file=sys.stderr)
+        return 2
+    width = max(len(r.claim) for r in results)
+    print(f"{'claim':<{width}}  {'exact':>12}  {'estimate':>12}  {'std error':>10}  {'z':>7}")
+    for r in results:
+        print(f"{r.claim:<{width}}  {r.exact:>12.6g}  {r.estimate:>12.6g}  {r.standard_error:>10.3g}  "
+              f"{r.z:>7.2f}{'' if r.passed else '  FAILED'}")
+    failed = sum(not r.passed for r in results)
+    print(f"{len(results)} claims, {samples} simulated data sets each (seed {seed}): {failed} with |z| > "
+          f"{Z_LIMIT:g} (false-failure rate per correct claim {FALSE_FAILURE_RATE:.1e})")
+    return 1 if failed else 0
 
 
 def _print_list() -> int:
@@ -85,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "show":
             print(_SHOW_FORMATS[args.format](registry.get(args.name)))
             return 0
+        if args.command == "simulate":
+            return _simulate(args.names, args.samples, args.seed)
         return _verify(args.names, args.verbose)
     except registry.UnknownDerivation as exc:
         print(f"gaussproof: error: {exc}", file=sys.stderr)

@@ -38,7 +38,26 @@ def _generated(name: str) -> Callable:
         return sample_function(substitute_definitions(S2, registry.get("unbiased-variance").definitions), ())
     if name == "expected_mle_var":
         return scalar_function(mle.chain("mean-of-sigma2hat").last, (sigma2, N))
+    if name in _MOMENT_CHAINS:
+        derivation, slug = _MOMENT_CHAINS[name]
+        return scalar_function(registry.get(derivation).chain(slug).last, (sigma2, N))
     raise KeyError(name)
+
+
+#: Exact moments of the estimators, by the chain that derives each.
+_MOMENT_CHAINS = {
+    "var_muhat": ("mle-univariate", "variance-of-muhat"),
+    "var_sigma2hat": ("mle-univariate", "variance-of-sigma2hat"),
+    "mean_S2": ("unbiased-variance", "mean-of-S2"),
+    "var_S2": ("unbiased-variance", "variance-of-S2"),
+}
+
+
+def exact_moments(sigma2: float, n: int) -> dict[str, float]:
+    """Var[mu_hat], Var[sigma_hat^2], E[S^2], Var[S^2] at (sigma2, n), from their derivations."""
+    sigma2 = float(validate.positive(sigma2, "sigma2"))
+    n = int(validate.sample_size(n, "n", minimum=2))
+    return {name: float(_generated(name)(sigma2, n)) for name in _MOMENT_CHAINS}
 
 
 def _evaluate(name: str, x: np.ndarray, *parameters: np.ndarray) -> np.ndarray:
