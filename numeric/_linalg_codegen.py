@@ -3,7 +3,7 @@
 A derivation's matrix result such as Sigma_bb - Sigma_ab^T Sigma_aa^-1 Sigma_ab is printed by
 :class:`CholeskyPrinter`: every product ``S^-1 R`` becomes ``_spd_solve(S, R)`` (a Cholesky factorisation
 and two triangular solves), ``R S^-1`` becomes ``_spd_solve(S, R^T)^T`` (S symmetric), and ``S^-1`` alone
-``_spd_solve(S, I)``. Products use ``@`` and transposes swap the last two axes, so every generated function
+``_spd_inverse(S)``. Products use ``@`` and transposes swap the last two axes, so every generated function
 broadcasts over leading (batch) axes. No explicit inverse is ever formed.
 """
 
@@ -25,6 +25,11 @@ def spd_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.swapaxes(lower, -1, -2), np.linalg.solve(lower, rhs))
 
 
+def spd_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive-definite matrix, through Cholesky solves."""
+    return spd_solve(matrix, np.broadcast_to(np.eye(matrix.shape[-1]), matrix.shape))
+
+
 class CholeskyPrinter(NumPyPrinter):
     """NumPy printer for matrix expressions: SPD solves instead of inverses, batch-friendly products."""
 
@@ -36,12 +41,14 @@ class CholeskyPrinter(NumPyPrinter):
     def _product(self, factors: list) -> str:
         for k, factor in enumerate(factors):
             if isinstance(factor, sp.Inverse):
-                left, right = factors[:k], factors[k + 1:]
-                solved = (f"_spd_solve({self._print(factor.arg)}, {self._product(right)})" if right else
-                          f"_spd_solve({self._print(factor.arg)}, numpy.eye({self._print(factor.shape[0])}))")
-                if left:
-                    return f"({self._product(left)} @ {solved})"
-                return solved
+                matrix, left, right = self._print(factor.arg), factors[:k], factors[k + 1:]
+                if right:
+                    solved = f"_spd_solve({matrix}, {self._product(right)})"
+                    return f"({self._product(left)} @ {solved})" if left else solved
+                if left:  # X S^-1 = (S^-1 X^T)^T for symmetric S
+                    return (f"numpy.swapaxes(_spd_solve({matrix}, numpy.swapaxes({self._product(left)}, -1, -2)),"
+                            " -1, -2)")
+                return f"_spd_inverse({matrix})"
         return "(" + " @ ".join(self._print(f) for f in factors) + ")"
 
     def _print_Inverse(self, expr: sp.Inverse) -> str:
@@ -56,5 +63,5 @@ class CholeskyPrinter(NumPyPrinter):
 
 def matrix_function(expr: sp.MatrixExpr, arguments: Sequence[sp.MatrixSymbol]) -> Callable:
     """A NumPy function of the arrays for ``arguments`` that evaluates the matrix expression ``expr``."""
-    return sp.lambdify(list(arguments), expr, modules=[{"_spd_solve": spd_solve}, "numpy"],
+    return sp.lambdify(list(arguments), expr, modules=[{"_spd_solve": spd_solve, "_spd_inverse": spd_inverse}, "numpy"],
                        printer=CholeskyPrinter, cse=False)
