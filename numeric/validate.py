@@ -55,3 +55,44 @@ def sample_size(value, name: str = "n", minimum: int = 1) -> np.ndarray:
 def along_sample(parameter: np.ndarray) -> np.ndarray:
     """A parameter with a trailing axis of length 1, so that it broadcasts against the sample axis."""
     return parameter[..., np.newaxis]
+
+
+def covariance(value, name: str = "cov") -> np.ndarray:
+    """A symmetric positive-definite matrix (batches allowed on leading axes).
+
+    Raises ValueError saying which property fails: not square, not symmetric (with the largest asymmetry),
+    or not positive definite (with the smallest eigenvalue).
+    """
+    array = finite_array(value, name)
+    if array.ndim < 2 or array.shape[-1] != array.shape[-2]:
+        raise ValueError(f"{name} must be a square matrix (p, p), got shape {array.shape}")
+    asymmetry = np.max(np.abs(array - np.swapaxes(array, -1, -2))) if array.size else 0.0
+    scale = max(1.0, float(np.max(np.abs(array)))) if array.size else 1.0
+    if asymmetry > 1e-10 * scale:
+        raise ValueError(f"{name} is not symmetric: max |{name} - {name}^T| = {asymmetry:.3g}")
+    try:
+        np.linalg.cholesky(array)
+    except np.linalg.LinAlgError:
+        smallest = float(np.min(np.linalg.eigvalsh(array)))
+        raise ValueError(f"{name} is not positive definite: smallest eigenvalue {smallest:.3g}") from None
+    return array
+
+
+def vector(value, name: str, p: int) -> np.ndarray:
+    """An array whose last axis has length p (a mean, or points in R^p; batches on leading axes)."""
+    array = finite_array(value, name)
+    if array.ndim == 0 or array.shape[-1] != p:
+        raise ValueError(f"{name} must have last axis of length {p} to match the covariance, got shape {array.shape}")
+    return array
+
+
+def indices(value, name: str, p: int) -> np.ndarray:
+    """Distinct integer coordinates in 0..p-1, in the order given."""
+    array = np.atleast_1d(np.asarray(value))
+    if array.ndim != 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name} must be a non-empty list of integer indices, got {value!r}")
+    if np.any((array < 0) | (array >= p)):
+        raise ValueError(f"{name} has an index out of range 0..{p - 1}: {array.tolist()}")
+    if np.unique(array).size != array.size:
+        raise ValueError(f"{name} has a repeated index: {array.tolist()}")
+    return array
