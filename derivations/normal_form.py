@@ -75,13 +75,17 @@ def split_sums(expr: sp.Expr) -> sp.Expr:
 
 
 def _evaluate_calculus(expr: sp.Expr) -> sp.Expr:
-    """Carry out derivatives, substitutions and integrals, innermost first, without Sum.doit on data sums.
+    """Carry out derivatives, substitutions and integrals, innermost first, without Sum.doit on data sums;
+    then determinants and traces of explicit matrices.
 
     (``Sum.doit`` on a sum over the data with symbolic N tries hypergeometric summation: slow, and no
     closed form exists; ``split_sums`` handles sums.)
     """
-    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs, sp.Integral)),
+    expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs, sp.Integral)),
                         lambda e: e.doit(deep=False) if not isinstance(e, sp.Integral) else e.doit())
+    # determinants and traces of explicit matrices (entries known) are evaluated
+    return expr.replace(lambda e: isinstance(e, (sp.Determinant, sp.Trace)) and not _has_symbolic_shape(e.arg),
+                        lambda e: e.doit())
 
 
 def _has_symbolic_shape(expr: sp.Basic) -> bool:
