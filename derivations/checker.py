@@ -114,7 +114,10 @@ def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozens
     for matrix symbols (SPD for symmetric ones), sums written out, then random rationals for the rest."""
     exprs = [sp.sympify(e) for e in exprs]
     matrices = set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs))
-    sizes = sorted({d for m in matrices for d in m.shape if not sp.sympify(d).is_Integer} - {N}, key=str)
+    # symbolic sizes: of matrix symbols, and upper limits of sums such as p in sum_{r=1}^{p} (N is set apart)
+    sum_limits = {limit[2] for e in exprs for total in e.atoms(sp.Sum) for limit in total.limits}
+    sizes = sorted(({d for m in matrices for d in m.shape if not sp.sympify(d).is_Integer}
+                    | {u for u in sum_limits if isinstance(u, sp.Symbol) and u.is_integer}) - {N}, key=str)
     chosen = {N: sp.Integer(n), **{d: sp.Integer(rng.randint(1, 3)) for d in sizes}}
     exprs = [e.xreplace(chosen) for e in exprs]
     spd_names = {m.name for m in symmetric}

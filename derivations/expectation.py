@@ -9,6 +9,11 @@ written with them; :func:`evaluate_expectations` replaces them by their values u
   E[x_a x_b] = mu^2 + sigma^2 delta_ab.
 
 Var and Cov are defined through E: Var[X] = E[X^2] - E[X]^2, Cov[X, Y] = E[XY] - E[X] E[Y].
+
+The same operator handles a second, vector-valued sample x_1, ..., x_N iid N_p(mu, Sigma), independent of
+the scalar one, written by components ``xv[n, r]`` (see :mod:`derivations.notation`): with
+x_nr = mu_r + w_nr, E[w_{n1 r1} ... w_{nk rk}] is the sum over pairings of products of
+delta_{n_a n_b} Sigma_{r_a r_b} (Isserlis), so E[x_nr x_ms] = mu_r mu_s + Sigma_rs delta_nm.
 The Kronecker deltas carry the range (1, N) so that SymPy evaluates their sums (see SYMPY-NOTES).
 """
 
@@ -20,7 +25,7 @@ from typing import Iterator
 
 import sympy as sp
 
-from .notation import N, mu, sigma2, x
+from .notation import N, cov_entry, mu, muv, sigma2, x, xv
 
 _fresh = count()
 
@@ -115,26 +120,39 @@ def _standard_normal_moment(indices: list[sp.Expr]) -> sp.Expr:
                     for pairing in _pairings(indices)])
 
 
+def _vector_moment(components: list[tuple]) -> sp.Expr:
+    """E[w_{n1 r1} ... w_{nk rk}] for w_n iid N_p(0, Sigma) (Isserlis): sum over pairings of products of
+    delta_{n_a n_b} Sigma_{r_a r_b}; ``components`` lists the (n, r) index pairs."""
+    return sp.Add(*[sp.Mul(*[sp.KroneckerDelta(a[0], b[0], (1, N)) * cov_entry(a[1], b[1]) for a, b in pairing])
+                    for pairing in _pairings(components)])
+
+
 def _monomial_expectation(monomial: sp.Expr) -> sp.Expr:
-    """E of a product of a constant and powers of observations x[a]."""
+    """E of a product of a constant and powers of observations x[a] and vector components xv[n, r]."""
     z = sp.IndexedBase("z")
+    w = sp.IndexedBase("w")
     sigma = sp.sqrt(sigma2)
-    centred = sp.expand(monomial.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x,
-                                         lambda e: mu + sigma * z[e.indices[0]]))
+    centred = sp.expand(monomial.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x and e.rank == 1,
+                                         lambda e: mu + sigma * z[e.indices[0]])
+                        .replace(lambda e: isinstance(e, sp.Indexed) and e.base == xv and e.rank == 2,
+                                 lambda e: muv[e.indices[1]] + w[e.indices]))
     total = sp.S.Zero
     for term in sp.Add.make_args(centred):
         indices: list[sp.Expr] = []
+        components: list[tuple] = []
         coefficient = sp.S.One
         for factor in sp.Mul.make_args(term):
             base, exponent = factor.as_base_exp()
             if isinstance(base, sp.Indexed) and base.base == z:
                 indices += [base.indices[0]] * int(exponent)
+            elif isinstance(base, sp.Indexed) and base.base == w:
+                components += [base.indices] * int(exponent)
             else:
                 coefficient *= factor
-        if coefficient.has(z):
+        if coefficient.has(z) or coefficient.has(w):
             raise UnsupportedExpectation(
                 f"E of a non-polynomial function of the data is not supported: E[{monomial}]")
-        total += coefficient * _standard_normal_moment(indices)
+        total += coefficient * _standard_normal_moment(indices) * _vector_moment(components)
     return total
 
 

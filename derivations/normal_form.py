@@ -88,6 +88,18 @@ def _evaluate_calculus(expr: sp.Expr) -> sp.Expr:
                         lambda e: e.doit())
 
 
+def _doit_holding_sums(expr: sp.Basic) -> sp.Basic:
+    """``expr.doit()`` with every sum held back as an opaque symbol and put back afterwards.
+
+    (Evaluating explicit matrix products and inverses whose entries are sums over the data would call
+    ``Sum.doit`` on each: slow with symbolic N, and pointless, since ``split_sums`` handles the sums.)
+    """
+    held = {e: sp.Dummy("held_sum") for e in expr.atoms(sp.Sum)}
+    if not held:
+        return expr.doit()
+    return expr.xreplace(held).doit().xreplace({v: k for k, v in held.items()})
+
+
 def _has_symbolic_shape(expr: sp.Basic) -> bool:
     shapes = [expr.shape] + [m.shape for m in expr.atoms(sp.MatrixSymbol)]
     return any(not sp.sympify(d).is_Integer for shape in shapes for d in shape)
@@ -124,7 +136,7 @@ def normal_form(expr, definitions: Mapping = {}, symmetric: frozenset = frozense
         expr = substitute_definitions(expr, definitions)
         if _has_symbolic_shape(expr):
             return matrix_normal_form(expr, symmetric)
-        expr = expr.doit().as_explicit()
+        expr = _doit_holding_sums(expr).as_explicit()
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: normal_form(e, definitions, symmetric))
     expr = substitute_definitions(sp.sympify(expr), definitions)

@@ -37,3 +37,28 @@ def sample_sum(summand: sp.Expr, index: sp.Symbol = i) -> sp.Sum:
 def normal_pdf(value: sp.Expr, mean: sp.Expr = mu, variance: sp.Expr = sigma2) -> sp.Expr:
     """The univariate normal density N(value | mean, variance)."""
     return sp.exp(-(value - mean) ** 2 / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+
+# A vector-valued sample x_1, ..., x_N iid N_p(mu, Sigma), written component-wise (multivariate derivations).
+p = sp.Symbol("p", integer=True, positive=True)
+"""Dimension of the vector sample (symbolic)."""
+
+r, s = sp.symbols("r s", integer=True, positive=True)
+"""Component indices 1..p."""
+
+xv = x
+"""The vector data: ``xv[n, r]`` is component r of observation n. The same IndexedBase as the scalar sample:
+x[i] (one index) is an observation of the scalar sample, x[n, r] (two indices) a component of the vector
+sample; the two samples are independent."""
+
+muv = sp.IndexedBase("mu", real=True)
+"""Mean vector of the vector sample: ``muv[r]``."""
+
+Sigmav = sp.IndexedBase("Sigma", real=True)
+"""Covariance matrix of the vector sample, by entries: use :func:`cov_entry`, which respects symmetry."""
+
+
+def cov_entry(a: sp.Expr, b: sp.Expr) -> sp.Indexed:
+    """Sigma_ab written with its indices in canonical order, so that Sigma_ba and Sigma_ab are one symbol."""
+    first, second = sorted((sp.sympify(a), sp.sympify(b)), key=sp.default_sort_key)
+    return Sigmav[first, second]
