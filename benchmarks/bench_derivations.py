@@ -1,4 +1,5 @@
-"""Benchmark: verifying every derivation, against sympy.stats computing E[sigma_hat^2] at fixed N.
+"""Benchmark: verifying every derivation, against sympy.stats computing E[sigma_hat^2] at fixed N;
+then the conditional of a partitioned Gaussian, explicit components against the dimension-free route.
 
 Run: python benchmarks/bench_derivations.py
 Prints the wall time of building and verifying each derivation (SymPy imported beforehand, caches cold),
@@ -8,6 +9,8 @@ first, the fast way), and the ratio of each to our symbolic-N verification of th
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import sympy as sp
@@ -55,6 +58,59 @@ def main() -> None:
     for n in range(2, 7):
         seconds = _sympy_stats_bias(n)
         print(f"{n:>3} {seconds:>14.3f} {seconds / ours:>16.1f}x")
+    conditional_scaling()
+
+
+#: Per-size limit for the explicit-component conditional; the first size over it ends the series.
+EXPLICIT_LIMIT = 30.0
+
+_EXPLICIT_CODE = """
+import time
+from derivations.checker import Context, check_step
+from derivations.partitioned import explicit_chains
+from derivations.registry import get
+get("conditional")  # warm: the explicit chains apply its results
+start = time.perf_counter()
+for c in explicit_chains({m}, {n}):
+    verdict = check_step(c.steps[0], c.steps[1], Context(), seconds=None)
+    assert verdict.ok, verdict.message
+print(time.perf_counter() - start)
+"""
+
+
+def _explicit_conditional_seconds(m: int, n: int) -> float | None:
+    """Seconds to build and check joint = marginal x conditional with fully symbolic Sigma of block sizes
+    (m, n) (exponent and determinant), in a subprocess killed after EXPLICIT_LIMIT; None if it was."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _EXPLICIT_CODE.format(m=m, n=n)], capture_output=True,
+                              text=True, timeout=EXPLICIT_LIMIT, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def conditional_scaling() -> None:
+    """Time of the conditional derivation against total dimension p = m + n: explicit symbolic components
+    (grows with p; stopped at the first size over EXPLICIT_LIMIT) and the dimension-free route (block
+    matrices of symbolic size: one derivation for every p)."""
+    from derivations import verify
+    from derivations.partitioned import conditional
+
+    start = time.perf_counter()
+    report = verify(conditional())
+    assert report.ok
+    dimension_free = time.perf_counter() - start
+    print(f"\nConditional of a partitioned Gaussian: explicit symbolic components vs dimension-free")
+    print(f"(explicit: build and check the exponent and determinant identities, in a subprocess;"
+          f" dimension-free: build and verify 'conditional', {len(report.results)} steps, valid for all m, n)")
+    print(f"{'p':>3} {'(m, n)':>7} {'explicit s':>11} {'dimension-free s':>17}")
+    for p in range(2, 12):
+        m = p // 2
+        seconds = _explicit_conditional_seconds(m, p - m)
+        shown = f"> {EXPLICIT_LIMIT:.0f}" if seconds is None else f"{seconds:.3f}"
+        print(f"{p:>3} {f'({m}, {p - m})':>7} {shown:>11} {dimension_free:>17.3f}")
+        if seconds is None:
+            break
 
 
 if __name__ == "__main__":
