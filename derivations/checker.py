@@ -27,7 +27,7 @@ from typing import Iterator, Mapping, Sequence
 import sympy as sp
 
 from .core import Chain, Derivation, Method, Relation, Step
-from .normal_form import is_zero, normal_form, solve_with_sums_as_symbols
+from .normal_form import OrthogonalMatrixSymbol, is_zero, normal_form, solve_with_sums_as_symbols
 from .notation import N
 
 
@@ -109,9 +109,22 @@ def _random_matrix(rows: int, cols: int, rng: random.Random, spd: bool) -> sp.Im
     return sp.ImmutableMatrix(rows, cols, lambda *_: sp.Rational(rng.randint(-19, 19), rng.randint(1, 7)))
 
 
+def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
+    """A random exact rational orthogonal matrix: the Cayley transform (I - A)(I + A)^-1 of a random
+    skew-symmetric A (I + A is invertible since A has imaginary eigenvalues)."""
+    a = sp.zeros(size, size)
+    for row in range(size):
+        for col in range(row + 1, size):
+            a[row, col] = sp.Rational(rng.randint(-9, 9), rng.randint(1, 5))
+            a[col, row] = -a[row, col]
+    identity = sp.eye(size)
+    return sp.ImmutableMatrix((identity - a) * (identity + a).inv())
+
+
 def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozenset) -> tuple[list, dict]:
     """Concrete versions of ``exprs``: N = n, random sizes 1..3 for symbolic matrix sizes, random matrices
-    for matrix symbols (SPD for symmetric ones), sums written out, then random rationals for the rest."""
+    for matrix symbols (SPD for symmetric ones, orthogonal for ``OrthogonalMatrixSymbol``s), sums written out,
+    then random rationals for the rest."""
     exprs = [sp.sympify(e) for e in exprs]
     matrices = set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs))
     # symbolic sizes: of matrix symbols, and upper limits of sums such as p in sum_{r=1}^{p} (N is set apart)
@@ -123,7 +136,8 @@ def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozens
     spd_names = {m.name for m in symmetric}
     values: dict = {}
     for m in sorted(set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs)), key=str):
-        values[m] = _random_matrix(int(m.shape[0]), int(m.shape[1]), rng, m.name in spd_names)
+        values[m] = (_random_orthogonal(int(m.shape[0]), rng) if isinstance(m, OrthogonalMatrixSymbol)
+                     else _random_matrix(int(m.shape[0]), int(m.shape[1]), rng, m.name in spd_names))
     exprs = [e.xreplace(values).doit() for e in exprs]
     exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
     exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]

@@ -4,8 +4,11 @@ Two expressions are proved equal when the difference of their normal forms simpl
 form only applies identities that hold unconditionally under the symbols' assumptions:
 
 * named quantities (mu-hat, ...) are replaced by their definitions;
-* log of a product of positive factors is the sum of their logs (``log_product_to_sum``);
-* derivatives, substitutions and expectations are evaluated;
+* log of a product of positive factors is the sum of their logs (``log_product_to_sum``), and any other
+  product of positive factors is the exp of that sum (``product_to_exp_sum``);
+* derivatives, substitutions, integrals and expectations are evaluated (an integrand's exponentials are
+  first combined and their exponents cancelled, ``tidy_integrand``, so SymPy sees a Gaussian exponent);
+* determinants of products of symbolic-size matrices are split, det(AB) = det A det B, det A^T = det A;
 * logs are expanded using the symbols' assumptions only (no ``force``);
 * sums are split over ``+``, constant factors pulled out, sums of constants evaluated, and summation
   indices renamed to one canonical index (``split_sums``), so sum_i x_i and sum_j x_j compare equal.
@@ -45,6 +48,27 @@ def log_product_to_sum(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.log), rewrite)
 
 
+def product_to_exp_sum(expr: sp.Expr) -> sp.Expr:
+    """prod_k f_k = exp(sum_k log f_k), applied where SymPy can tell every f_k > 0 (after the log rule above,
+    so the log of a product still becomes a plain sum)."""
+    return expr.replace(lambda e: isinstance(e, sp.Product) and e.function.is_positive,
+                        lambda e: sp.exp(sp.Sum(sp.log(e.function), *e.limits)))
+
+
+def tidy_integrand(integrand: sp.Expr) -> sp.Expr:
+    """exp(a) exp(b) = exp(a + b), and every exponent put over a common denominator and cancelled.
+
+    Value-preserving; it lets SymPy see e.g. exp(-(y_1^2 + y_2^2)/2) in a density composed with a change of
+    variables, whose exponent is otherwise a sum of rational terms whose (1 - rho^2) factors do not cancel.
+    """
+    combined = sp.powsimp(integrand, combine="exp")
+    return combined.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.cancel(e.args[0])))
+
+
+def _integrate(integral: sp.Integral) -> sp.Expr:
+    return sp.Integral(tidy_integrand(integral.function.doit()), *integral.limits).doit()
+
+
 def _split_one_sum(summand: sp.Expr, limit: tuple) -> sp.Expr:
     index, lower, upper = limit
     total = sp.S.Zero
@@ -82,7 +106,14 @@ def _evaluate_calculus(expr: sp.Expr) -> sp.Expr:
     closed form exists; ``split_sums`` handles sums.)
     """
     expr = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs, sp.Integral)),
-                        lambda e: e.doit(deep=False) if not isinstance(e, sp.Integral) else e.doit())
+                        lambda e: e.doit(deep=False) if not isinstance(e, sp.Integral) else _integrate(e))
+    # determinants of products and transposes of symbolic-size matrices: det(AB) = det A det B, det A^T = det A
+    for _ in range(3):
+        split = expr.replace(lambda e: isinstance(e, sp.Determinant) and _has_symbolic_shape(e.arg)
+                             and isinstance(e.arg, (sp.MatMul, sp.Transpose)), lambda e: e.doit())
+        if split == expr:
+            break
+        expr = split
     # determinants and traces of explicit matrices (entries known) are evaluated
     return expr.replace(lambda e: isinstance(e, (sp.Determinant, sp.Trace)) and not _has_symbolic_shape(e.arg),
                         lambda e: e.doit())
@@ -112,14 +143,29 @@ def use_symmetry(expr: sp.Basic, symmetric: frozenset) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Transpose) and e.arg in symmetric, lambda e: e.arg)
 
 
+class OrthogonalMatrixSymbol(sp.MatrixSymbol):
+    """A square matrix symbol known to be orthogonal, U^T U = U U^T = I (e.g. the eigenvectors of a
+    covariance). In matrix expressions of symbolic size the normal form uses U^-1 = U^T and
+    U^T U = U U^T = I (``use_orthogonality``); the randomised test gives it random exact orthogonal values."""
+
+
+def use_orthogonality(expr: sp.Basic) -> sp.Basic:
+    """U^-1 = U^T, U^T U = U U^T = I for every :class:`OrthogonalMatrixSymbol` U (SymPy's Q.orthogonal)."""
+    orthogonal = [m for m in expr.atoms(sp.MatrixSymbol) if isinstance(m, OrthogonalMatrixSymbol)]
+    if not orthogonal:
+        return expr
+    return sp.refine(expr, sp.And(*(sp.Q.orthogonal(m) for m in orthogonal)))
+
+
 def matrix_normal_form(expr: sp.MatrixExpr, symmetric: frozenset = frozenset()) -> sp.MatrixExpr:
     """Normal form of a matrix expression with symbolic sizes: block products and inverses collapsed,
-    transposes pushed to the symbols, products expanded over sums, block by block."""
+    transposes pushed to the symbols, products expanded over sums, orthogonality used, block by block."""
     if expr.has(sp.BlockMatrix):
         expr = sp.block_collapse(expr)
     for _ in range(3):
         previous = expr
         expr = use_symmetry(sp.expand(use_symmetry(expr.doit(), symmetric)).doit(), symmetric)
+        expr = use_orthogonality(expr)
         if expr == previous:
             break
     if isinstance(expr, sp.BlockMatrix):
@@ -141,6 +187,7 @@ def normal_form(expr, definitions: Mapping = {}, symmetric: frozenset = frozense
         return expr.applyfunc(lambda e: normal_form(e, definitions, symmetric))
     expr = substitute_definitions(sp.sympify(expr), definitions)
     expr = log_product_to_sum(expr)
+    expr = product_to_exp_sum(expr)
     expr = _evaluate_calculus(expr)
     expr = evaluate_expectations(expr)
     expr = sp.expand_log(expr)
