@@ -37,6 +37,8 @@ x_scalar, z_scalar, t_scalar = sp.symbols("x z t", real=True)
 mu_scalar = sp.Symbol("mu", real=True)
 variance = sp.Symbol("sigma^2", positive=True)
 k = sp.Symbol("k", integer=True, positive=True)
+whitened_integrand = sp.Function("f")(y1, y2)
+"""Name of the p = 2 integrand after the change of variables, f(y) = N(L y + mu | mu, Sigma) det(dx/dy)."""
 yk = sp.IndexedBase("y", real=True)
 """Components y_k of the whitened vector y (dimension-free chains)."""
 
@@ -154,7 +156,7 @@ def density_normalisation() -> Derivation:
     limits = ((y2, -oo, oo), (y1, -oo, oo))
     p2_integral = chain(
         "p2-integral", r"$p = 2$: the density integrates to 1",
-        sp.Integral(transformed, *limits),
+        sp.Integral(whitened_integrand, *limits),
         r"$\int\!\!\int \mathcal{N}(x \mid \mu, \Sigma)\,dx_1 dx_2$ after the change of variables "
         r"$x = L y + \mu$, $dx = \det L\,dy$ (p2-cholesky, p2-jacobian)",
         Step(sp.Integral(standard_pair, *limits), "the integrand (p2-integrand)"),
@@ -165,7 +167,7 @@ def density_normalisation() -> Derivation:
     )
 
     # general p: dimension-free
-    definitions = {xv: L * yv + muv, Sigma: L * L.T}
+    definitions = {whitened_integrand: transformed, xv: L * yv + muv, Sigma: L * L.T}
     quadratic = (xv - muv).T * Sigma.I * (xv - muv)
     general_whitening = chain(
         "general-whitening", r"General $p$: the quadratic form in whitened coordinates",
