@@ -270,7 +270,8 @@ def mahalanobis() -> Derivation:
     )
     distance_2d = chain(
         "distance-2d", r"$p = 2$: $\sum_i y_i^2 / \lambda_i$",
-        sp.Trace(sp.MatMul(centred.T, sp.Inverse(cov), centred)), r"$(x - \mu)^T \Sigma^{-1} (x - \mu)$",
+        sp.Trace(sp.MatMul(centred.T, rotation, sp.Inverse(eigenvalues), rotation.T, centred)),
+        r"$(x - \mu)^T \Sigma^{-1} (x - \mu)$ with $\Sigma^{-1} = U \Lambda^{-1} U^T$ (spectral-2d)",
         Step(components[0] ** 2 / lambda1 + components[1] ** 2 / lambda2,
              r"$y_i = u_i^T (x - \mu)$, $u_i$ the columns of $U$"),
     )
