@@ -151,22 +151,27 @@ def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozens
 
 
 def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
-    """Exact comparison where possible, else 50 digits; None if either side is undefined."""
+    """Exact comparison where possible, else 50 digits. A finite value differs from an infinite one;
+    None where the comparison says nothing (a NaN, or both sides infinite)."""
     difference = a - b
     if difference.is_Rational:
         return difference != 0
-    value = sp.N(difference, 50)
-    if not (value.is_number and value.is_finite):
+    left, right = sp.N(a, 50), sp.N(b, 50)
+    if not (left.is_number and right.is_number) or sp.nan in (left, right):
         return None
-    scale = max(1, abs(sp.N(a, 50)), abs(sp.N(b, 50)))
-    return abs(value) > sp.Float("1e-35", 50) * scale
+    if left.is_finite is not True or right.is_finite is not True:
+        return None if (left.is_finite is not True and right.is_finite is not True) else True
+    scale = max(1, abs(left), abs(right))
+    return abs(left - right) > sp.Float("1e-35", 50) * scale
 
 
-def numeric_test(lhs, rhs, seed: int = 0, symmetric: frozenset = frozenset()) -> tuple[bool, dict | None]:
+def numeric_test(lhs, rhs, seed: int = 0, symmetric: frozenset = frozenset()) -> tuple[bool | None, dict | None]:
     """Randomised exact-rational test of lhs == rhs (no named quantities left in either).
 
     Scalars, matrices and matrix expressions of symbolic size are all instantiated (see ``_instantiate``)
-    and compared entry by entry. Returns (agree, counterexample).
+    and compared entry by entry. Returns (False, counterexample) if a point separates the sides; (True, None)
+    if they agree at every point tried and at least one usable point was found for every N; and
+    (None, reason) if some N gave no point where both sides are defined: then nothing is claimed.
     """
     rng = random.Random(seed)
     for n in NUMERIC_SIZES:
@@ -185,6 +190,8 @@ def numeric_test(lhs, rhs, seed: int = 0, symmetric: frozenset = frozenset()) ->
                     return False, {**example, "lhs": str(a), "rhs": str(b)}
             else:
                 tested += 1
+        if tested == 0:
+            return None, {"reason": f"no random point with N = {n} where both sides are finite numbers"}
     return True, None
 
 
@@ -207,7 +214,7 @@ def _witness_against(solutions: list[dict], system: Sequence[sp.Equality], conte
             if is_zero(residual):
                 continue
             agree, example = numeric_test(residual, sp.S.Zero)
-            if not agree:
+            if agree is False:
                 return {"solution": str(solution), "fails": str(eq), **(example or {})}
     return None
 
@@ -260,11 +267,14 @@ def _check_equal(previous: Step, step: Step, context: Context) -> Verdict:
     if step.method is Method.SYMBOLIC and is_zero(left - right, context.symmetric):
         return Verdict(Status.VALID, Method.SYMBOLIC, "difference simplifies to 0")
     agree, example = numeric_test(left, right, symmetric=context.symmetric)
+    if agree is None:
+        return Verdict(Status.NOT_CHECKED, None, f"not proved symbolically, and the numeric test found "
+                       f"nothing to compare: {example['reason']}")
     if agree:
         sizes = ", ".join(map(str, NUMERIC_SIZES))
         reason = ("marked for the numeric test" if step.method is Method.NUMERIC else "not proved symbolically")
         return Verdict(Status.VALID, Method.NUMERIC,
-                       f"{reason}; equal at {NUMERIC_POINTS} random exact points for each N in {{{sizes}}}"
+                       f"{reason}; equal at up to {NUMERIC_POINTS} random exact points for each N in {{{sizes}}}"
                        " (symbolic matrix sizes drawn from 1..3)")
     return Verdict(Status.INVALID, Method.NUMERIC, "the two sides differ at a random point",
                    counterexample=example)

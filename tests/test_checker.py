@@ -56,6 +56,26 @@ def test_numeric_test_uses_exact_rationals():
     assert not agree and example is not None
 
 
+def test_infinite_is_not_equal_to_finite():
+    verdict = _judge(sp.oo, sp.S.One)
+    assert verdict.status is Status.INVALID
+
+
+def test_no_usable_point_is_not_checked_never_valid(monkeypatch):
+    """If no random point gives both sides a value, nothing is claimed."""
+    import derivations.checker as checker
+
+    monkeypatch.setattr(checker, "is_zero", lambda *args: False)
+    verdict = _judge(sp.nan * mu, sp.nan * mu)
+    assert verdict.status is Status.NOT_CHECKED and "nothing to compare" in verdict.message
+
+
+def test_divergent_integral_is_not_one():
+    z = sp.Symbol("z", real=True)
+    verdict = _judge(sp.Integral(sp.exp(z ** 2 / 2), (z, -sp.oo, sp.oo)), sp.S.One)
+    assert verdict.status is Status.INVALID
+
+
 def test_time_limit_gives_not_checked(monkeypatch):
     import time
 
