@@ -27,6 +27,7 @@ from typing import Iterator, Mapping, Sequence
 import sympy as sp
 
 from .core import Chain, Derivation, Method, Relation, Step
+from .matrices import random_matrix, random_spd
 from .normal_form import OrthogonalMatrixSymbol, is_zero, normal_form, solve_with_sums_as_symbols
 from .notation import N
 
@@ -101,14 +102,6 @@ def _random_value(symbol: sp.Symbol, rng: random.Random, n: int) -> sp.Rational:
     return sp.Rational(numerator, rng.randint(1, 29))
 
 
-def _random_matrix(rows: int, cols: int, rng: random.Random, spd: bool) -> sp.ImmutableMatrix:
-    """A random rational matrix; with ``spd``, symmetric positive definite (B B^T + I)."""
-    if spd:
-        b = sp.Matrix(rows, rows, lambda *_: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
-        return sp.ImmutableMatrix(b * b.T + sp.eye(rows))
-    return sp.ImmutableMatrix(rows, cols, lambda *_: sp.Rational(rng.randint(-19, 19), rng.randint(1, 7)))
-
-
 def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
     """A random exact rational orthogonal matrix: the Cayley transform (I - A)(I + A)^-1 of a random
     skew-symmetric A (I + A is invertible since A has imaginary eigenvalues)."""
@@ -137,7 +130,8 @@ def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozens
     values: dict = {}
     for m in sorted(set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs)), key=str):
         values[m] = (_random_orthogonal(int(m.shape[0]), rng) if isinstance(m, OrthogonalMatrixSymbol)
-                     else _random_matrix(int(m.shape[0]), int(m.shape[1]), rng, m.name in spd_names))
+                     else random_spd(int(m.shape[0]), rng) if m.name in spd_names
+                     else random_matrix(int(m.shape[0]), int(m.shape[1]), rng))
     exprs = [e.xreplace(values).doit() for e in exprs]
     exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
     exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]

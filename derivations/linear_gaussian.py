@@ -14,6 +14,7 @@ import random
 import sympy as sp
 
 from .core import Derivation, Step, chain
+from .matrices import random_matrix, random_spd, symbolic_matrix
 from .matrix_expectation import MatrixCovariance, MatrixExpectation, evaluate_matrix_expectation, gaussian_model
 from .normal_form import matrix_normal_form
 from .partitioned import conditional_moments, instantiate
@@ -40,24 +41,10 @@ def _tidy(expr: sp.MatrixExpr) -> sp.MatrixExpr:
     return matrix_normal_form(expr, SYMMETRIC)
 
 
-def _explicit(name: str, rows: int, cols: int, symmetric: bool = False) -> sp.ImmutableMatrix:
-    def entry(r, c):
-        if symmetric:
-            r, c = min(r, c), max(r, c)
-        return sp.Symbol(f"{name}_{r + 1}{c + 1}" if cols > 1 else f"{name}_{r + 1}", real=True)
-
-    return sp.ImmutableMatrix(rows, cols, entry)
-
-
 #: Woodbury with fully symbolic explicit matrices at these sizes (p, q) ((1, 2) takes 3.7 s, (2, 2) over 40 s) ...
 WOODBURY_SYMBOLIC_SIZES = ((1, 1),)
 #: ... and with exact random-rational instances of Lambda, L (SPD) and A (y, b, mu symbolic) at these.
 WOODBURY_INSTANCE_SIZES = ((2, 1), (2, 2), (3, 2), (3, 3))
-
-
-def _spd(size: int, rng: random.Random) -> sp.ImmutableMatrix:
-    root = sp.Matrix(size, size, lambda *_: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
-    return sp.ImmutableMatrix(root * root.T + sp.eye(size))
 
 
 def woodbury_chains(schur_mean: sp.MatrixExpr, schur_cov: sp.MatrixExpr, size_x: int, size_y: int,
@@ -65,14 +52,15 @@ def woodbury_chains(schur_mean: sp.MatrixExpr, schur_cov: sp.MatrixExpr, size_x:
     """Schur-complement form = information form of the posterior at sizes p = ``size_x``, q = ``size_y``
     (the Woodbury identity at that size): fully symbolic matrices, or with ``instance_seed`` an exact
     random-rational instance of Lambda, L and A (y, b and mu symbolic)."""
-    values = {Lambda: _explicit("lambda", size_x, size_x, True), L: _explicit("l", size_y, size_y, True),
-              A: _explicit("a", size_y, size_x), b: _explicit("b", size_y, 1), mu: _explicit("mu", size_x, 1),
-              y: _explicit("y", size_y, 1)}
+    values = {Lambda: symbolic_matrix("lambda", size_x, size_x, symmetric=True),
+              L: symbolic_matrix("l", size_y, size_y, symmetric=True),
+              A: symbolic_matrix("a", size_y, size_x), b: symbolic_matrix("b", size_y, 1),
+              mu: symbolic_matrix("mu", size_x, 1), y: symbolic_matrix("y", size_y, 1)}
     how = "explicit symbolic components"
     if instance_seed is not None:
         rng = random.Random(instance_seed)
-        values[Lambda], values[L] = _spd(size_x, rng), _spd(size_y, rng)
-        values[A] = sp.ImmutableMatrix(size_y, size_x, lambda *_: sp.Rational(rng.randint(-19, 19), rng.randint(1, 7)))
+        values[Lambda], values[L] = random_spd(size_x, rng), random_spd(size_y, rng)
+        values[A] = random_matrix(size_y, size_x, rng)
         how = f"random rational instance, seed {instance_seed}"
     information = sp.Inverse(values[Lambda] + values[A].T * values[L] * values[A])
     tag = f"{size_x}-{size_y}"

@@ -22,6 +22,7 @@ import sympy as sp
 
 from .core import Derivation, Method, Step, chain
 from .expectation import Expectation, expectation
+from .matrices import symbolic_matrix
 from .normal_form import CANONICAL_INDEX, log_product_to_sum, split_sums
 from .notation import N, Sigmav, cov_entry, muv, p, r, s, xv
 from .registry import register
@@ -110,7 +111,7 @@ def matrix_gradient(expr: sp.Expr, X: sp.MatrixSymbol) -> sp.MatrixExpr:
 
 def explicit_matrix(name: str, size: int) -> sp.ImmutableMatrix:
     """A size x size matrix of independent real symbols name_rc (1-based)."""
-    return sp.ImmutableMatrix(size, size, lambda a, b: sp.Symbol(f"{name}_{a + 1}{b + 1}", real=True))
+    return symbolic_matrix(name, size, size)
 
 
 def entrywise_gradient(expr: sp.Expr, M: sp.MatrixBase) -> sp.ImmutableMatrix:

@@ -16,6 +16,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .core import Derivation, Step, chain
+from .matrices import random_spd, symbolic_matrix
 from .matrix_expectation import MatrixCovariance, MatrixExpectation, evaluate_matrix_expectation, gaussian_model
 from .normal_form import matrix_normal_form, use_symmetry
 from .registry import get, register
@@ -285,16 +286,6 @@ def conditional_moments(mean_a: sp.MatrixExpr, mean_b: sp.MatrixExpr, cov_aa: sp
 
 
 # ----------------------------------------------------------------------------------------------------------
-def _symmetric_symbols(name: str, size: int) -> sp.ImmutableMatrix:
-    return sp.ImmutableMatrix(size, size, lambda r, c: sp.Symbol(f"{name}_{min(r, c) + 1}{max(r, c) + 1}", real=True))
-
-
-def _spd_instance(size: int, rng: random.Random) -> sp.ImmutableMatrix:
-    """An exact random-rational symmetric positive-definite matrix (R R^T + I)."""
-    root = sp.Matrix(size, size, lambda *_: sp.Rational(rng.randint(-9, 9), rng.randint(1, 5)))
-    return sp.ImmutableMatrix(root * root.T + sp.eye(size))
-
-
 def explicit_chains(size_a: int, size_b: int, instance_seed: int | None = None) -> tuple:
     """Chains checking, component by component, that the joint exponent is the marginal exponent of x_a
     plus the conditional exponent of x_b | x_a, and det Sigma = det Sigma_aa det Sigma_{b|a}, for blocks
@@ -303,10 +294,10 @@ def explicit_chains(size_a: int, size_b: int, instance_seed: int | None = None) 
     otherwise Sigma is an exact random-rational SPD instance (x and mu stay symbolic)."""
     size = size_a + size_b
     if instance_seed is None:
-        cov = _symmetric_symbols("s", size)
+        cov = symbolic_matrix("s", size, size, symmetric=True)
         kind = "symbolic"
     else:
-        cov = _spd_instance(size, random.Random(instance_seed))
+        cov = random_spd(size, random.Random(instance_seed))
         kind = f"random rational SPD instance (seed {instance_seed})"
     xs = sp.ImmutableMatrix([sp.Symbol(f"x_{r + 1}", real=True) for r in range(size)])
     ms = sp.ImmutableMatrix([sp.Symbol(f"m_{r + 1}", real=True) for r in range(size)])
