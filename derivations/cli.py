@@ -54,13 +54,10 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def _simulate(names: Sequence[str], samples: int, seed: int) -> int:
-    from numeric.simulate import FALSE_FAILURE_RATE, Z_LIMIT, simulate_univariate
+    from numeric.simulate import FALSE_FAILURE_RATE, Z_LIMIT, run_claims
 
-    for name in names:
-        registry.get(name)  # unknown names: one-line error listing the valid ones
     progress = _progress_bar if sys.stderr.isatty() else None
-    results = [r for r in simulate_univariate(samples, seed, progress=progress)
-               if not names or r.derivation in names]
+    results = run_claims(names, samples, seed, progress)  # unknown names: UnknownDerivation (one-line error)
     if not results:
         print(f"gaussproof: error: no simulated claims for {', '.join(names)}", file=sys.stderr)
         return 2

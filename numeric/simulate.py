@@ -12,13 +12,17 @@ k * 5.7e-7.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
+
+from derivations import registry
 
 from . import univariate, validate
 
 Z_LIMIT = 5.0
+#: Simulated data sets per claim in a default run (``gaussproof simulate``).
+DEFAULT_SAMPLES = 200_000
 #: Two-sided normal tail probability beyond Z_LIMIT: the false-failure rate of one correct claim.
 FALSE_FAILURE_RATE = 5.733e-7
 
@@ -113,3 +117,40 @@ def simulate_univariate(samples: int = 200_000, seed: int = 0, setting: Univaria
         ClaimResult("E[S^2] = sigma^2", "unbiased-variance", exact["mean_S2"], unbiased.mean,
                     np.sqrt(exact["var_S2"] / samples)),
     ]
+
+
+Progress = Callable[[int, int], None]
+Simulation = Callable[[int, int, "Progress | None"], list[ClaimResult]]
+
+
+def _univariate_claims(samples: int, seed: int, progress: Progress | None) -> list[ClaimResult]:
+    return simulate_univariate(samples, seed, progress=progress)
+
+
+#: derivation name -> the simulation that estimates its claims (one simulation may serve several derivations;
+#: it runs once and its results are filtered by derivation).
+SIMULATIONS: dict[str, Simulation] = {
+    "mle-univariate": _univariate_claims,
+    "unbiased-variance": _univariate_claims,
+}
+
+
+def run_claims(names: Sequence[str] = (), samples: int = DEFAULT_SAMPLES, seed: int = 0,
+               progress: Progress | None = None) -> list[ClaimResult]:
+    """Run the simulations of the named derivations (all when ``names`` is empty) and return their claims.
+
+    An unknown name raises ``derivations.registry.UnknownDerivation``; a derivation without simulated
+    claims contributes nothing. ``progress(done, total)`` is called after each chunk, counting data sets
+    over all the simulations run.
+    """
+    for name in names:
+        registry.get(name)  # unknown names: UnknownDerivation listing the valid ones
+    wanted = list(dict.fromkeys(names)) if names else list(SIMULATIONS)
+    simulations = list(dict.fromkeys(SIMULATIONS[name] for name in wanted if name in SIMULATIONS))
+    total = samples * len(simulations)
+    results: list[ClaimResult] = []
+    for k, simulation in enumerate(simulations):
+        offset = k * samples
+        report = (lambda done, _, offset=offset: progress(offset + done, total)) if progress else None
+        results += [r for r in simulation(samples, seed, report) if r.derivation in wanted]
+    return results
