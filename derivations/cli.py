@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import registry
+from . import cli_numeric, registry
 from .checker import Method, Report, Status, verify
 from .printing import expr_text, to_json, to_latex, to_text
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--samples", type=_positive_int, default=200_000,
                           help="simulated data sets per claim (default 200000)")
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cli_numeric.add_commands(commands)  # fit, plot
     return parser
 
 
@@ -130,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "show":
             print(_SHOW_FORMATS[args.format](registry.get(args.name)))
             return 0
+        if args.command in ("fit", "plot"):
+            return cli_numeric.run(args)
         if args.command == "simulate":
             return _simulate(args.names, args.samples, args.seed)
         return _verify(args.names, args.verbose)
