@@ -61,6 +61,9 @@ def save(figure, path: str | Path) -> Path:
     os.close(handle)
     try:
         figure.savefig(temporary, format=extension, dpi=110)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
         os.replace(temporary, path)
     except OSError as exc:
         raise ValueError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
