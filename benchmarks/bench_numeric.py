@@ -12,19 +12,27 @@ Prints, in one run (best of K runs each, ``timeit.repeat``; code generation done
    chunks. Target: >= 50% of the raw generator's throughput.
 
 Each line says whether its target is met; the script exits 0 either way (it is a measurement, not a test).
+
+BLAS runs single-threaded for every contender (set before NumPy loads; override with OPENBLAS_NUM_THREADS):
+on 2 cores shared with other work, OpenBLAS's worker threads made the same matrix product 10-20x slower in
+some runs, so best-of-k timings and their ratios swung from run to run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import timeit
 
-import numpy as np
-from scipy.stats import multivariate_normal
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-import numeric
-from numeric.simulate import UnivariateSetting, simulate_univariate
+import numpy as np  # noqa: E402  (after the thread settings)
+from scipy.stats import multivariate_normal  # noqa: E402
+
+import numeric  # noqa: E402
+from numeric.simulate import UnivariateSetting, simulate_univariate  # noqa: E402
 
 POINTS = 1_000_000
 SPEED_VS_SCIPY = 1.0  # numeric.logpdf at least as fast as SciPy

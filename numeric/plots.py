@@ -202,7 +202,7 @@ def conditional_figure(mean=(0.0, 0.0), cov=((1.0, 0.6), (0.6, 2.0)), at: float 
 
     plt = _pyplot()
     figure, (joint, slice_) = plt.subplots(1, 2, figsize=(11, 4.6))
-    joint.contour(g1, g2, density, levels=_mahalanobis_levels(mean, cov), cmap="viridis")
+    joint.contour(g1, g2, density, levels=_mahalanobis_levels(mean, cov), colors="C2", linewidths=1.2)
     joint.plot([], [], color="C2", label="joint density (Mahalanobis 1, 2, 3)")
     joint.plot(line_x1, line, color="C3", label=r"$E[x_2 \mid x_1]$")
     joint.axvline(at, color="C1", linestyle="--", label=f"$x_1$ = {at:g}")
