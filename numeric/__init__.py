@@ -1,9 +1,14 @@
 """gaussproof's numeric side: vectorised NumPy functions generated from the verified derivations.
 
-Arrays in, arrays out; samples on the last axis; every function validates its input and raises
+Arrays in, arrays out; univariate samples on the last axis, multivariate points (..., p) and data sets
+(..., N, p); leading axes broadcast; every function validates its input and raises
 ``ValueError`` naming the problem.
 """
 
+from .multivariate import (conditional, expected_mle_cov, linear_gaussian, linear_gaussian_posterior, logpdf,
+                           mahalanobis, marginal, mvn_mle, pdf)
 from .univariate import expected_mle_var, loglik, mle, score, unbiased_var
 
-__all__ = ["loglik", "score", "mle", "unbiased_var", "expected_mle_var"]
+__all__ = ["loglik", "score", "mle", "unbiased_var", "expected_mle_var",
+           "logpdf", "pdf", "mahalanobis", "marginal", "conditional", "linear_gaussian",
+           "linear_gaussian_posterior", "mvn_mle", "expected_mle_cov"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
@@ -38,3 +39,53 @@ def sample_function(expr: sp.Expr, parameters: Sequence[sp.Symbol]) -> Callable:
 def scalar_function(expr: sp.Expr, parameters: Sequence[sp.Symbol]) -> Callable:
     """``f(*parameters)`` for a result with no data in it (e.g. E[sigma_hat^2] as a function of sigma^2, N)."""
     return sp.lambdify(list(parameters), expr, modules="numpy", cse=True)
+
+
+# ---- vector samples: x[n, r] is component r of observation n ------------------------------------------------
+def sum_outer(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """sum_n left_nr right_ns for left of shape (..., N, p, 1) and right of shape (..., N, 1, p): one matrix
+    product (..., p, N) @ (..., N, p), returned with a kept sample axis, shape (..., 1, p, p)."""
+    left, right = np.broadcast_arrays(left, np.swapaxes(right, -1, -2))
+    return (np.swapaxes(left[..., 0], -1, -2) @ right[..., 0])[..., np.newaxis, :, :]
+
+
+class VectorSamplePrinter(NumPyPrinter):
+    """NumPy printer for sums over a vector sample held as an array of shape (..., N, p).
+
+    Component r of observation n is the array X_r = X[..., :, :, None] (shape (..., N, p, 1)), component s
+    the array X_s = X[..., :, None, :] (shape (..., N, 1, p)), so an expression in both indices broadcasts to
+    the p x p matrix of its (r, s) entries. A sum over n = 1..N reduces axis -3 (the sample), keeping it;
+    a sum of a product of an r-factor and an s-factor is one matrix product (:func:`sum_outer`) rather than
+    an (N, p, p) temporary.
+    """
+
+    def __init__(self, settings=None, *, sample_index: sp.Symbol, first: sp.Symbol, second: sp.Symbol):
+        super().__init__(settings)
+        self._index, self._first, self._second = sample_index, first, second
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        (index, lower, upper), = expr.limits
+        if (index, lower, upper) != (self._index, 1, N):
+            raise ValueError(f"only sums over the whole sample {self._index} = 1..N can be generated, "
+                             f"not {expr.limits}")
+        factors = sp.Mul.make_args(expr.function)
+        firsts = [f for f in factors if f.has(self._first) and not f.has(self._second)]
+        seconds = [f for f in factors if f.has(self._second) and not f.has(self._first)]
+        rest = [f for f in factors if f not in firsts and f not in seconds]
+        if firsts and seconds and not any(f.has(self._first, self._second) for f in rest):
+            outer = f"_sum_outer({self._print(sp.Mul(*firsts))}, {self._print(sp.Mul(*seconds))})"
+            return outer if not rest else f"({self._print(sp.Mul(*rest))}) * {outer}"
+        return "numpy.sum(%s, axis=-3, keepdims=True)" % self._print(expr.function)
+
+
+def vector_sample_function(expr: sp.Expr, sample: sp.IndexedBase, sample_index: sp.Symbol,
+                           first: sp.Symbol, second: sp.Symbol) -> Callable:
+    """``f(X_r, X_s, N)`` evaluating the (first, second) entry of ``expr`` for all entries at once, where
+    ``sample[sample_index, first]`` is component ``first`` of an observation (see VectorSamplePrinter)."""
+    x_first, x_second = sp.Symbol("X_r"), sp.Symbol("X_s")
+    expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == sample,
+                        lambda e: {first: x_first, second: x_second}[e.indices[1]])
+    printer = VectorSamplePrinter(sample_index=sample_index, first=x_first, second=x_second)
+    # no cse: common-subexpression elimination would hide the r- and s-factors of a sum from the printer
+    return sp.lambdify([x_first, x_second, N], expr, modules=[{"_sum_outer": sum_outer}, "numpy"],
+                       printer=printer, cse=False)

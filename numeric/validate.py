@@ -15,7 +15,10 @@ def finite_array(value, name: str) -> np.ndarray:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
-    if not np.all(np.isfinite(array)):
+    # A finite sum proves every entry finite (a NaN or inf entry makes the sum NaN or inf) at a fraction of
+    # the cost of an element-wise test; only a non-finite sum (which finite entries can also give, by
+    # overflow) needs the element-wise test.
+    if array.size and not np.isfinite(np.add.reduce(array, axis=None)) and not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))
         where = tuple(int(k) for k in bad[0]) if array.ndim else ()
         raise ValueError(f"{name} contains NaN or inf (first at index {where})")
@@ -78,11 +81,11 @@ def covariance(value, name: str = "cov") -> np.ndarray:
     return array
 
 
-def vector(value, name: str, p: int) -> np.ndarray:
+def vector(value, name: str, p: int, match: str = "the covariance") -> np.ndarray:
     """An array whose last axis has length p (a mean, or points in R^p; batches on leading axes)."""
     array = finite_array(value, name)
     if array.ndim == 0 or array.shape[-1] != p:
-        raise ValueError(f"{name} must have last axis of length {p} to match the covariance, got shape {array.shape}")
+        raise ValueError(f"{name} must have last axis of length {p} to match {match}, got shape {array.shape}")
     return array
 
 
@@ -96,3 +99,43 @@ def indices(value, name: str, p: int) -> np.ndarray:
     if np.unique(array).size != array.size:
         raise ValueError(f"{name} has a repeated index: {array.tolist()}")
     return array
+
+
+def matrix(value, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """An array whose last two axes have the given shape (a matrix; batches on leading axes)."""
+    array = finite_array(value, name)
+    if array.ndim < 2 or array.shape[-2:] != tuple(shape):
+        raise ValueError(f"{name} must have last two axes of shape {tuple(shape)}, got shape {array.shape}")
+    return array
+
+
+def observations(value, name: str = "X", min_size: int = 1) -> np.ndarray:
+    """A data set with observations on axis -2 and coordinates on axis -1: shape (..., N, p), N >= min_size."""
+    array = finite_array(value, name)
+    if array.ndim < 2:
+        raise ValueError(f"{name} must have shape (..., N, p): observations on axis -2, coordinates on axis -1; "
+                         f"got shape {array.shape}")
+    if array.shape[-1] < 1:
+        raise ValueError(f"{name} must have at least one coordinate (axis -1), got shape {array.shape}")
+    if array.shape[-2] < min_size:
+        why = " (the estimator divides by N - 1)" if min_size == 2 else ""
+        raise ValueError(f"{name} needs at least {min_size} observations on axis -2, got shape {array.shape}{why}")
+    return array
+
+
+def batch_shape(**arrays: tuple[np.ndarray, int]) -> tuple[int, ...]:
+    """The broadcast batch shape of arrays given as ``name=(array, core_ndim)`` (the trailing ``core_ndim``
+    axes are the vector or matrix itself); ValueError naming every shape if the batches do not broadcast."""
+    try:
+        return np.broadcast_shapes(*(a.shape[:a.ndim - core] for a, core in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} {a.shape}" for name, (a, _) in arrays.items())
+        raise ValueError(f"shape mismatch: the leading (batch) axes do not broadcast: {shapes}") from None
+
+
+def unobserved(observed: np.ndarray, p: int, name: str = "idx_a") -> np.ndarray:
+    """The coordinates 0..p-1 not in ``observed``, in increasing order; at least one must remain."""
+    rest = np.setdiff1d(np.arange(p), observed)
+    if rest.size == 0:
+        raise ValueError(f"{name} lists all {p} coordinates; at least one must remain unobserved")
+    return rest
