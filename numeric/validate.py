@@ -18,7 +18,9 @@ def finite_array(value, name: str) -> np.ndarray:
     # A finite sum proves every entry finite (a NaN or inf entry makes the sum NaN or inf) at a fraction of
     # the cost of an element-wise test; only a non-finite sum (which finite entries can also give, by
     # overflow) needs the element-wise test.
-    if array.size and not np.isfinite(np.add.reduce(array, axis=None)) and not np.all(np.isfinite(array)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None) if array.size else 0.0
+    if not np.isfinite(total) and not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))
         where = tuple(int(k) for k in bad[0]) if array.ndim else ()
         raise ValueError(f"{name} contains NaN or inf (first at index {where})")
