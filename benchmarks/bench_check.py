@@ -1,0 +1,316 @@
+"""Benchmark: `gaussproof check` against Math-Verify and mathguard on the notes corpus, same steps.
+
+Run: python benchmarks/bench_check.py
+
+The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`).
+For each tool it prints errors caught (corrupted steps judged invalid / all corrupted steps), false alarms
+(steps that are right, in either folder, judged invalid), steps not checked, and precision and recall with
+"invalid" as the positive class. Then it times `gaussproof check` on `fifty_steps.md` (target < 10 s).
+
+Tools:
+- gaussproof: `gaussproof check --format json` (derivations.notes, imported lazily; "not available" if absent).
+- Math-Verify (`pip install math-verify`, optional: not a test dependency): its `parse` and `verify` on each
+  (lhs, rhs) pair. The pairs come from the simple splitter below, which follows the counting rules in
+  `tests/notes_corpus/README.md` and is itself checked against the step counts in `expected.json`, so
+  every tool is scored on the same steps. Steps over `\\propto` or `\\Rightarrow` are not equalities: they
+  are not given to Math-Verify and count as not checked.
+- mathguard (`check_chain`): not on the package index here; reported as not installed if it cannot be
+  imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import io
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "notes_corpus"
+FIFTY = CORPUS / "fifty_steps.md"
+VERDICTS = ("valid", "invalid", "not_checked")
+
+
+# --- a simple splitter (for Math-Verify's input, and to check the corpus counts) --------------------------
+
+_BLOCK = re.compile(
+    r"```math\n(?P<fence>.*?)```"
+    r"|\$\$(?P<dollars>.*?)\$\$"
+    r"|\\\[(?P<brackets>.*?)\\\]"
+    r"|\\begin\{(?P<env>equation\*?|align\*?)\}(?P<envbody>.*?)\\end\{(?P=env)\}"
+    r"|^[ \t]*\$(?P<line>[^$\n]+)\$[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
+_COMMENTS = re.compile(r"\\(?:label|tag)\{[^{}]*\}|\\nonumber|\\notag|\\(?:begin|end)\{(?:aligned|split)\}")
+_RELATIONS = (("=", "="), ("\\propto", "propto"), ("\\Rightarrow", "implies"))
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One step: consecutive sides of a chain and the relation between them."""
+
+    lhs: str
+    rhs: str
+    relation: str  # "=", "propto" or "implies"
+
+
+def _strip_text(row: str) -> str:
+    """Drop `\\text{..}` annotations (not those in a subscript, which are part of a name)."""
+    out, k = [], 0
+    while k < len(row):
+        if row.startswith("\\text{", k) and not row[:k].rstrip().endswith(("_", "_{")):
+            depth, k = 1, k + len("\\text{")
+            while k < len(row) and depth:
+                depth += {"{": 1, "}": -1}.get(row[k], 0)
+                k += 1
+            continue
+        out.append(row[k])
+        k += 1
+    return "".join(out)
+
+
+def _top_level(text: str):
+    """Yield (position, char, at_top_level) over text, tracking braces, brackets and environments."""
+    depth, k = 0, 0
+    while k < len(text):
+        if text.startswith("\\begin{", k):
+            depth += 1
+        elif text.startswith("\\end{", k):
+            depth -= 1
+        char = text[k]
+        if char == "\\" and k + 1 < len(text) and text[k + 1] in "{}[]()":
+            yield k, char, depth == 0
+            k += 2
+            continue
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        yield k, char, depth == 0
+        k += 1
+
+
+def _rows(body: str) -> list[str]:
+    """Cut a block at top-level `\\\\` (and Hugo's `\\\\\\`)."""
+    rows, start, skip = [], 0, -1
+    positions = list(_top_level(body))
+    for k, char, top in positions:
+        if k <= skip:
+            continue
+        if top and body.startswith("\\\\", k):
+            rows.append(body[start:k])
+            end = k + 2
+            if body.startswith("\\", end) and (end + 1 >= len(body) or body[end + 1].isspace()):
+                end += 1  # Hugo's third backslash
+            start, skip = end, end - 1
+    rows.append(body[start:])
+    return rows
+
+
+def _split_relations(row: str) -> list[str]:
+    """Alternate sides and relation names: [side, rel, side, rel, side, ...] (sides may be empty)."""
+    parts, start, skip = [], 0, -1
+    for k, char, top in _top_level(row):
+        if k <= skip or not top:
+            continue
+        for token, name in _RELATIONS:
+            if row.startswith(token, k) and not (token[0] == "\\" and row[k + len(token):k + len(token) + 1].isalpha()):
+                parts += [row[start:k], name]
+                start, skip = k + len(token), k + len(token) - 1
+                break
+    return parts + [row[start:]]
+
+
+def _clean(side: str) -> str:
+    side = re.sub(r"\\(?:quad|qquad)(?![A-Za-z])|\\[,;!]", " ", side)
+    return side.strip().rstrip(",.").strip()
+
+
+def _drop_alignment(row: str) -> str:
+    """Replace the top-level `&` (alignment points; not matrix column separators) by spaces."""
+    chars = list(row)
+    for k, char, top in _top_level(row):
+        if top and char == "&":
+            chars[k] = " "
+    return "".join(chars)
+
+
+def extract_pairs(text: str) -> list[Pair]:
+    """Every step of every chain in a note, in textual order (the rules of the corpus README)."""
+    pairs: list[Pair] = []
+    for match in _BLOCK.finditer(text):
+        body = next(g for name, g in match.groupdict().items() if g is not None and name != "env")
+        body = _strip_text(_COMMENTS.sub(" ", body))
+        chain: list[str] = []  # side, relation, side, ... of the current chain
+        previous_had_relation = True
+        for row in _rows(body):
+            row = _clean(_drop_alignment(row))
+            if not row:
+                continue
+            parts = _split_relations(row)
+            sides, relations = [_clean(p) for p in parts[0::2]], parts[1::2]
+            continues = bool(chain) and (not sides[0] or sides[0].startswith("+") or not previous_had_relation)
+            if not continues:
+                pairs += _chain_pairs(chain)
+                chain = []
+            elif sides[0]:  # a long expression broken over rows
+                chain[-1] = f"{chain[-1]} {sides[0]}"
+                sides[0] = ""
+            for k, side in enumerate(sides):
+                if side:
+                    chain.append(side)
+                if k < len(relations):
+                    chain.append(relations[k])
+            previous_had_relation = bool(relations)
+        pairs += _chain_pairs(chain)
+    return pairs
+
+
+def _chain_pairs(chain: list[str]) -> list[Pair]:
+    return [Pair(chain[k - 1], chain[k + 1], chain[k]) for k in range(1, len(chain) - 1, 2)]
+
+
+# --- the tools ------------------------------------------------------------------------------------------
+
+def gaussproof_verdicts(paths: list[Path]) -> dict[Path, list[str]] | str:
+    """Verdicts of `gaussproof check --format json` per file, or the reason it is not available."""
+    if importlib.util.find_spec("derivations.notes") is None:
+        return "not available (derivations.notes not found)"
+    from derivations.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["check", "--format", "json", *map(str, paths)])
+        except SystemExit as stop:
+            code = stop.code
+    if code not in (0, 1):
+        last = (err.getvalue().strip().splitlines() or [""])[-1]
+        return f"not available (gaussproof check exited {code}: {last[:160]})"
+    records = json.loads(out.getvalue())
+    if isinstance(records, dict):
+        records = records.get("steps", [])
+    verdicts: dict[Path, list[str]] = {p.resolve(): [] for p in paths}
+    for record in records:
+        verdicts.setdefault(Path(record["file"]).resolve(), []).append(record["verdict"])
+    return verdicts
+
+
+def math_verify_verdicts(pairs: list[Pair]) -> list[str] | str:
+    """Math-Verify's judgement of each equality pair (not_checked when a side does not parse)."""
+    try:
+        from math_verify import parse, verify
+    except ImportError:
+        return "Math-Verify not installed (pip install math-verify)"
+    verdicts = []
+    for pair in pairs:
+        if pair.relation != "=":
+            verdicts.append("not_checked")
+        elif (pair.lhs, pair.rhs) in _MATH_VERIFY_SEEN:  # the corrupted notes repeat most correct steps
+            verdicts.append(_MATH_VERIFY_SEEN[pair.lhs, pair.rhs])
+        else:
+            with contextlib.redirect_stderr(io.StringIO()):
+                lhs = parse(f"${pair.lhs}$", parsing_timeout=2)
+                rhs = parse(f"${pair.rhs}$", parsing_timeout=2)
+                verdict = ("valid" if verify(lhs, rhs, timeout_seconds=2) else "invalid") if lhs and rhs \
+                    else "not_checked"
+            verdicts.append(_MATH_VERIFY_SEEN.setdefault((pair.lhs, pair.rhs), verdict))
+    return verdicts
+
+
+_MATH_VERIFY_SEEN: dict[tuple[str, str], str] = {}
+
+
+def mathguard_verdicts(pairs: list[Pair]) -> list[str] | str:
+    """mathguard's check_chain on each pair, if mathguard can be imported."""
+    if importlib.util.find_spec("mathguard") is None:
+        return "mathguard could not be installed (not on the package index here)"
+    check_chain = importlib.import_module("mathguard").check_chain
+    verdicts = []
+    for pair in pairs:
+        if pair.relation != "=":
+            verdicts.append("not_checked")
+            continue
+        try:
+            result = check_chain([pair.lhs, pair.rhs])
+            ok = getattr(result, "ok", getattr(result, "valid", result))
+            verdicts.append("valid" if ok else "invalid")
+        except Exception:  # any failure of the other tool on our input is "not checked" for it
+            verdicts.append("not_checked")
+    return verdicts
+
+
+# --- scoring --------------------------------------------------------------------------------------------
+
+def score(name: str, expected: dict[str, list[str]], got: dict[str, list[str]]) -> None:
+    caught = corrupted = alarms = unchecked = total = 0
+    for key, want in expected.items():
+        have = got.get(key)
+        if have is None or len(have) != len(want):
+            print(f"  {name}: {key}: {0 if have is None else len(have)} steps, expected {len(want)}: not scored")
+            continue
+        for w, h in zip(want, have):
+            total += 1
+            unchecked += h == "not_checked"
+            if w == "invalid":
+                corrupted += 1
+                caught += h == "invalid"
+            elif h == "invalid":
+                alarms += 1
+    flagged = caught + alarms
+    precision = f"{caught / flagged:.2f}" if flagged else "n/a"
+    recall = f"{caught / corrupted:.2f}" if corrupted else "n/a"
+    print(f"{name:<12} {caught:>3}/{corrupted:<3} caught  {alarms:>3} false alarms  "
+          f"{unchecked:>3}/{total} not checked  precision {precision}  recall {recall}")
+
+
+def main() -> None:
+    began = time.perf_counter()
+    expected = json.loads((CORPUS / "expected.json").read_text())
+    files = {key: CORPUS / key for key in expected}
+    pairs = {key: extract_pairs(path.read_text(encoding="utf-8")) for key, path in files.items()}
+    for key, want in expected.items():  # the splitter must agree with the corpus before anyone is scored
+        assert len(pairs[key]) == len(want), f"splitter: {key} has {len(pairs[key])} steps, expected {len(want)}"
+    scored = {k: v for k, v in expected.items() if k.startswith(("correct/", "corrupted/"))}
+    n_steps = sum(map(len, scored.values()))
+    n_invalid = sum(v.count("invalid") for v in scored.values())
+    print(f"Corpus: {len(scored)} files, {n_steps} steps, {n_invalid} of them corrupted (expected invalid)\n")
+
+    start = time.perf_counter()
+    ours = gaussproof_verdicts([files[k] for k in scored])
+    ours_seconds = time.perf_counter() - start
+    if isinstance(ours, str):
+        print(f"{'gaussproof':<12} {ours}")
+    else:
+        score("gaussproof", scored, {k: ours.get(files[k].resolve(), []) for k in scored})
+        print(f"{'':<12} ({ours_seconds:.1f} s for the corpus)")
+
+    for name, tool in (("Math-Verify", math_verify_verdicts), ("mathguard", mathguard_verdicts)):
+        start = time.perf_counter()
+        got = {k: tool(pairs[k]) for k in scored}
+        seconds = time.perf_counter() - start
+        message = next((v for v in got.values() if isinstance(v, str)), None)
+        if message:
+            print(f"{name:<12} {message}")
+        else:
+            score(name, scored, got)
+            print(f"{'':<12} ({seconds:.1f} s for the corpus)")
+
+    print(f"\n{FIFTY.name}: {len(extract_pairs(FIFTY.read_text(encoding='utf-8')))} steps")
+    start = time.perf_counter()
+    fifty = gaussproof_verdicts([FIFTY])
+    seconds = time.perf_counter() - start
+    if isinstance(fifty, str):
+        print(f"gaussproof check: {fifty}")
+    else:
+        print(f"gaussproof check: {seconds:.2f} s (target < 10 s)")
+    print(f"\nbenchmark run time {time.perf_counter() - began:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
