@@ -1,0 +1,76 @@
+"""``gaussproof check FILE [FILE ...] [--format text|json]``: every step of every chain in the files, judged.
+
+Exit code 1 if any step is invalid, 2 if a file cannot be read (not UTF-8, binary, empty, over 1 MB),
+0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from .extract import FileError, extract_steps
+from .judge import STEP_TIME_LIMIT, StepResult, judge
+
+__all__ = ["check_file", "format_text", "format_json", "run"]
+
+
+def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT) -> list[StepResult]:
+    """The verdict on every step of the file, in textual order; raises FileError for an unreadable file."""
+    return [judge(step, seconds) for step in extract_steps(path)]
+
+
+def _one_line(text: str, width: int = 110) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _counterexample_text(example: dict) -> str:
+    sides = [f"{key} = {example[key]}" for key in ("lhs", "rhs", "lhs shape", "rhs shape") if key in example]
+    values = [f"{k} = {v}" for k, v in example.items() if k not in ("lhs", "rhs", "lhs shape", "rhs shape")]
+    return _one_line("; ".join(sides) + (" at " + ", ".join(values) if values else ""), 300)
+
+
+def format_text(results: Sequence[StepResult]) -> str:
+    """file:line, the step in LaTeX, the verdict with a one-line reason; a summary count at the end."""
+    lines = []
+    for r in results:
+        label = {"valid": "VALID", "invalid": "INVALID", "not_checked": "NOT CHECKED"}[r.verdict]
+        method = f" ({r.method})" if r.method else ""
+        lines.append(f"{r.file}:{r.line}: {label}{method}: {_one_line(r.step)}")
+        lines.append(f"    {_one_line(r.message, 200)}")
+        if r.counterexample:
+            lines.append(f"    counterexample: {_counterexample_text(r.counterexample)}")
+    counts = {v: sum(r.verdict == v for r in results) for v in ("valid", "invalid", "not_checked")}
+    by_method = {m: sum(r.verdict == "valid" and r.method == m for r in results) for m in ("symbolic", "numeric")}
+    lines.append(f"{len(results)} steps: {counts['valid']} valid ({by_method['symbolic']} proved symbolically, "
+                 f"{by_method['numeric']} checked numerically), {counts['invalid']} invalid, "
+                 f"{counts['not_checked']} not checked")
+    return "\n".join(lines)
+
+
+def format_json(results: Sequence[StepResult]) -> str:
+    """A JSON list of objects with keys file, line, block, step, lhs, rhs, verdict, method, counterexample,
+    message."""
+    return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
+
+
+def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = None,
+        err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT) -> int:
+    """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    results: list[StepResult] = []
+    file_errors = 0
+    for path in paths:
+        try:
+            results.extend(check_file(path, seconds))
+        except FileError as exc:
+            print(f"gaussproof: error: {exc}", file=err)
+            file_errors += 1
+    print(format_json(results) if output_format == "json" else format_text(results), file=out)
+    if file_errors:
+        return 2
+    return 1 if any(r.verdict == "invalid" for r in results) else 0

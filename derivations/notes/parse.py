@@ -1,0 +1,1045 @@
+r"""LaTeX -> SymPy for the notation of Gaussian derivations (one side of a step).
+
+``parse(tex, matrix=False)`` returns a SymPy expression (scalar, explicit ``Matrix`` or matrix expression) or
+raises :class:`Unparsed` naming the fragment and the reason. User text is never given to ``sympify``,
+``parse_expr`` or ``eval``: the grammar (``grammar.lark``) builds a tree and this module maps each node.
+
+Precedence and scope rules (also in README):
+
+* ``+``/``-`` bind loosest; a leading sign applies to the first term (``-a b = -(ab)``).
+* Juxtaposition (implicit multiplication), ``\cdot``, ``\times`` and ``*`` multiply, in written order
+  (matrix products keep their order).
+* A slash's denominator is the run of juxtaposed numbers and symbols (with their sub/superscripts) that
+  follows it: ``1/2\sigma^2 = 1/(2\sigma^2)``; it stops at a bracket, ``\frac``, ``\sqrt`` or an operator:
+  ``1/N \sum_i x_i = (1/N)\sum_i x_i``, ``1/\sigma^2 (x - \mu) = (x - \mu)/\sigma^2``. A bracket (or
+  ``\frac``) right after the slash is the whole denominator: ``a/(b c) d = a d/(b c)``.
+* ``\frac{a}{b}c = (a/b) c``.
+* ``\sum``, ``\prod`` and a derivative (``\frac{\partial}{\partial\mu}``, ``\nabla_\mu``) reach to the end of
+  the term: over juxtaposition, ``\cdot`` and ``/``, up to the next ``+``/``-`` at the same bracket level.
+* ``\log``, ``\ln``, ``\exp``, ``\det``: followed directly by a bracket, their argument is that bracket
+  (``\exp(a)\exp(b)`` is a product of two exps); otherwise they reach over the juxtaposed factors that follow,
+  up to ``\cdot``, ``/``, ``+`` or ``-`` (``\log 2\pi\sigma^2 = \log(2\pi\sigma^2)``,
+  ``\log\frac{1}{\sqrt{2\pi}}\exp(..) = \log(\frac{1}{\sqrt{2\pi}}\exp(..))``).
+  A power written on the bracket goes inside for ``\log``/``\ln`` (``\log(2\pi\sigma^2)^{-N/2}`` is the log
+  of the power) and outside for ``\exp``, ``\det``, ``E``, ``Var`` (``E[x]^2 = (E[x])^2``).
+* ``^T``, ``^{T}``, ``^\top``: transpose (the identity on scalars); ``^{-1}`` of a matrix: its inverse.
+
+Notation (no declarations needed): ``x_i``, ``x_{i}``, ``x^{(n)}`` are observations ``x[i]`` of the sample
+(an ``IndexedBase``, so a sum over i depends on i); a bare ``x`` is one observation. ``n`` is the sample size
+``N`` unless it is a summation index. ``\sigma`` (and ``\delta`` without subscripts) is the standard deviation
+``sqrt(sigma^2)``; ``\hat\mu``, ``\bar x``, ``\mu_{ML}``, ``\mu_{MLE}`` are the sample mean, ``\hat\sigma^2``,
+``\sigma^2_{MLE}`` the ML variance, ``S^2``/``s^2`` the unbiased variance (their definitions come from the
+derivations). In matrix mode (see :func:`looks_like_matrix`) ``x, \mu, \Sigma, \Lambda, A, b, y, L,
+\epsilon, I`` and the blocks ``x_a, \mu_b, \Sigma_{ab}, \Sigma_{12}`` are non-commuting matrices of
+compatible symbolic sizes, the symbols of the partitioned and linear-Gaussian derivations.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache, reduce
+from pathlib import Path
+
+import lark
+import sympy as sp
+
+from .. import linear_gaussian as lg
+from .. import partitioned as pt
+from ..expectation import Covariance, Expectation, Variance
+from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_model
+from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
+
+__all__ = ["Unparsed", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
+
+
+class Unparsed(ValueError):
+    """A construct outside the grammar: ``fragment`` is the offending LaTeX, ``reason`` says why."""
+
+    def __init__(self, fragment: str, reason: str):
+        super().__init__(f"{reason}: {fragment}")
+        self.fragment = fragment
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------------------------------------
+# symbols
+INDEX_LETTERS = {"i": index_i, "j": index_j,
+                 **{c: sp.Symbol(c, integer=True, positive=True) for c in "klmnt"}}
+_n = INDEX_LETTERS["n"]
+_dimension = sp.Symbol("p", integer=True, positive=True)
+
+_GREEK = {"alpha", "beta", "gamma", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+          "lambda", "nu", "xi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta",
+          "Theta", "Xi", "Phi", "Psi", "Omega", "Pi", "Upsilon"}
+_MLE_TAGS = {"ML", "MLE", "mle", "ml", "hat"}
+_ESTIMATE_ACCENTS = {"hat", "widehat"}
+
+#: matrix mode: conditional moments written as names, defined by the conditional derivation
+CONDITIONAL_NAMES = {
+    "mu|b|a": sp.MatrixSymbol("mu_{b|a}", pt.n, 1),
+    "Sigma|b|a": sp.MatrixSymbol("Sigma_{b|a}", pt.n, pt.n),
+    "mu|a|b": sp.MatrixSymbol("mu_{a|b}", pt.m, 1),
+    "Sigma|a|b": sp.MatrixSymbol("Sigma_{a|b}", pt.m, pt.m),
+}
+MATRIX_DEFINITIONS = {
+    CONDITIONAL_NAMES["mu|b|a"]: pt.mu_b + pt.Sigma_ab.T * pt.Sigma_aa.I * (pt.x_a - pt.mu_a),
+    CONDITIONAL_NAMES["Sigma|b|a"]: pt.Sigma_bb - pt.Sigma_ab.T * pt.Sigma_aa.I * pt.Sigma_ab,
+    CONDITIONAL_NAMES["mu|a|b"]: pt.mu_a + pt.Sigma_ab * pt.Sigma_bb.I * (pt.x_b - pt.mu_b),
+    CONDITIONAL_NAMES["Sigma|a|b"]: pt.Sigma_aa - pt.Sigma_ab * pt.Sigma_bb.I * pt.Sigma_ab.T,
+}
+_Sigma = sp.MatrixSymbol("Sigma", _dimension, _dimension)
+MATRIX_SYMMETRIC = frozenset({pt.Sigma_aa, pt.Sigma_bb, lg.Lambda, lg.L, _Sigma})
+
+_BLOCK = {"a": "a", "b": "b", "1": "a", "2": "b"}
+
+
+def _subscript_label(text: str) -> str:
+    """The plain label of a subscript: ``{\\text{MLE}}`` -> ``MLE``, ``{b|a}`` -> ``b|a``."""
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    text = re.sub(r"\\(text|mathrm|textrm|mathit|rm|operatorname)\s*\{([^{}]*)\}", r"\2", text)
+    text = re.sub(r"\\(text|mathrm|rm)\b", "", text)
+    return re.sub(r"\s+", "", text.replace(r"\mid", "|"))
+
+
+def _strip_script(token: str) -> str:
+    body = token[1:].strip()
+    return body[1:-1] if body.startswith("{") and body.endswith("}") else body
+
+
+# ---------------------------------------------------------------------------------------------------------
+# normalisation of the text before the grammar
+_WORD_OPERATORS = {"Var": r"\Var", "Cov": r"\Cov", "E": r"\E", "V": r"\Var", "tr": r"\tr", "Tr": r"\tr",
+                   "diag": r"\diag", "det": r"\det", "var": r"\Var", "cov": r"\Cov", "trace": r"\tr"}
+_CALLIGRAPHIC = {"N": r"\Normal", "L": r"\CalL", "D": r"\Data", "X": r"\Data"}
+
+
+def normalise(tex: str) -> str:
+    """Spacing, sizing and font macros removed or rewritten to the grammar's vocabulary."""
+    if re.search(r"\\arg\s*\\?(max|min)|\\operatorname\*?\s*\{\s*arg", tex) or "argmax" in tex:
+        raise Unparsed(tex.strip(), r"an \arg\max line names a maximiser; it is not an equality of values")
+    s = tex
+    s = re.sub(r"\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*"
+               r"(\\\{|\\\}|\\langle|\\rangle|\\lvert|\\rvert|\\vert|\\\||[()\[\]|.])",
+               lambda mo: _delimiter(mo.group(1), mo.group(2)), s)
+    s = re.sub(r"\\(,|;|!|:|\s)|\\(quad|qquad|displaystyle|textstyle|limits|nolimits|nonumber|notag)(?![a-zA-Z])|~",
+               " ", s)
+    s = s.replace(r"\mid", "|").replace(r"\vert", "|").replace(r"\_", "_").replace(r"\intercal", "T")
+    s = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", s)
+    s = re.sub(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])", r"\\frac{\1}{\2}", s)
+    s = re.sub(r"\\frac\s*([0-9a-zA-Z])\s*\{", r"\\frac{\1}{", s)
+    s = re.sub(r"\\frac\s*(\{[^{}]*\})\s*([0-9a-zA-Z])(?![0-9a-zA-Z])", r"\\frac\1{\2}", s)
+    s = re.sub(r"\\(mathbb|mathrm|operatorname|mathop|text|mathsf)\s*\{\s*\\mathbb\s*\{\s*E\s*\}\s*\}", r"\\E ", s)
+    s = re.sub(r"\\(mathbb|mathrm|operatorname|text|mathsf|mathop)\*?\s*\{\s*([A-Za-z]+)\s*\}",
+               lambda mo: _font_word(mo.group(1), mo.group(2)), s)
+    s = re.sub(r"\\mathcal\s*\{\s*([A-Z])\s*\}", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
+    s = re.sub(r"\\mathcal\s*([A-Z])", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
+    # plain-letter operator names directly followed by a bracket: Var(..), Cov[..], tr(..)
+    s = re.sub(r"(?<![\\a-zA-Z])(Var|Cov|var|cov|tr|Tr|diag)\s*(?=[(\[])", lambda mo: _WORD_OPERATORS[mo.group(1)], s)
+    s = re.sub(r"\\(Var|Cov|E|tr|diag|det)(?=[a-zA-Z])", r"\\\1 ", s)
+    return s
+
+
+def _delimiter(size: str, delim: str) -> str:
+    if delim == ".":
+        return " "
+    if delim in ("|", r"\vert", r"\lvert", r"\rvert"):
+        if size in ("left",) or size.endswith("l"):
+            return r"\lvert "
+        if size in ("right",) or size.endswith("r"):
+            return r"\rvert "
+        return "|"
+    return {r"\langle": "(", r"\rangle": ")"}.get(delim, delim)
+
+
+def _font_word(font: str, word: str) -> str:
+    if word in _WORD_OPERATORS:
+        return _WORD_OPERATORS[word] + " "
+    if font == "mathbb" and word in ("V",):
+        return r"\Var "
+    if font in ("mathrm", "operatorname", "text", "mathsf") and len(word) == 1:
+        return word
+    if font in ("mathrm", "operatorname") and word in ("exp", "log", "ln"):
+        return "\\" + word + " "
+    return f"\\{font}{{{word}}}"  # left for the grammar (a subscript label such as _{\text{MLE}} is fine)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# matrix mode
+_MATRIX_MARKERS = re.compile(r"\\Sigma|\\Lambda|\^\s*\{?\s*(T|\\top|\\intercal)\s*\}?|\\begin\{[pbvBV]?matrix\}"
+                             r"|_\s*\{?\s*(aa|ab|ba|bb|11|12|21|22|a|b)\s*\}?(?![a-zA-Z0-9])|\\det|\\tr\b"
+                             r"|(?<![a-zA-Z\\])[AI](?![a-zA-Z])")
+
+
+def looks_like_matrix(tex: str) -> bool:
+    """Matrix mode: any of \\Sigma, \\Lambda, ^T / ^\\top, a pmatrix/bmatrix, a block subscript (a, b, aa, ab,
+    12, ...), \\det, \\tr or a lone A or I in the text."""
+    return bool(_MATRIX_MARKERS.search(tex))
+
+
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class _Group:
+    """A bracketed argument list: ``(a, b | c)``; ``post`` holds its sub/superscripts."""
+
+    kind: str
+    args: list
+    seps: list
+    post: list = field(default_factory=list)
+
+
+@dataclass
+class _Op:
+    """An operator that takes what follows it: \\log, \\sum_{i=1}^N, E, p, d/dmu, ..."""
+
+    kind: str
+    data: dict = field(default_factory=dict)
+    post: list = field(default_factory=list)
+    tex: str = ""
+
+
+@dataclass
+class _Name:
+    """A symbol before its sub/superscripts are known: base is a letter, a macro name or accent:base."""
+
+    base: str
+    tex: str
+
+
+@dataclass
+class _Value:
+    value: object
+    simple: bool = False
+
+
+@dataclass
+class _Partial:
+    """``\\partial^k f`` (numerator) or ``\\partial v`` (denominator) inside \\frac."""
+
+    parts: list  # [(order, value or None)]
+
+
+class _MulMark:
+    def __init__(self, op: str):
+        self.op = op
+
+
+_OPERATOR_MACROS = {"log", "ln", "exp", "sum", "prod", "E", "Var", "Cov", "det", "tr", "diag", "Normal", "partial",
+                    "nabla", "CalL", "ell", "Data", "dots", "cdots", "ldots"}
+_FUNCTION_LETTERS = {"p", "E", "L", "q"}
+_UNKNOWN_FUNCTIONS = {"f", "g", "h"}
+
+
+@lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text()
+    return lark.Lark(grammar, parser="lalr", maybe_placeholders=False)
+
+
+class _Builder(lark.Transformer):
+    def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool):
+        super().__init__()
+        self.matrix = matrix
+        self.numeric_blocks = numeric_blocks
+        self.identity_size = identity_size
+        self.model_hint = model_hint
+
+    # ---- leaves
+    def number(self, children):
+        return _Value(sp.Rational(str(children[0])), simple=True)
+
+    def letter(self, children):
+        return _Name(str(children[0]), str(children[0]))
+
+    def macro(self, children):
+        name = str(children[0])[1:]
+        return _Name(name, "\\" + name)
+
+    def accent(self, children):
+        accent = str(children[0]).strip("\\")
+        inner = children[1]
+        if isinstance(inner, lark.Token):
+            base = str(inner).lstrip("\\")
+        else:
+            base = _plain_name(inner)
+            if base is None:
+                raise Unparsed(f"\\{accent}{{..}}", "an accent over an expression")
+        if accent in ("mathbf", "boldsymbol", "bm", "vec", "mathbfit"):
+            return _Name(base, f"\\{accent}{{{base}}}")
+        return _Name(f"{accent}:{base}", f"\\{accent}{{{base}}}")
+
+    def font(self, children):
+        word = str(children[1]).strip()
+        if len(word) == 1:
+            return _Name(word, word)
+        if word in _WORD_OPERATORS:
+            return _Name(_WORD_OPERATORS[word][1:], word)
+        raise Unparsed(f"{children[0]}{{{word}}}", "unknown named operator")
+
+    def group(self, children):
+        return _Value(children[0])
+
+    def empty_group(self, children):
+        raise Unparsed("{}", "empty group")
+
+    def paren(self, children):
+        return self._group("(", children[0])
+
+    def bracket(self, children):
+        return self._group("[", children[0])
+
+    def brace(self, children):
+        return self._group("{", children[0])
+
+    def _group(self, kind, arglist):
+        args, seps = arglist
+        return _Group(kind, args, seps)
+
+    def arglist(self, children):
+        args = [c for c in children if not isinstance(c, lark.Token)]
+        seps = [str(c) for c in children if isinstance(c, lark.Token)]
+        return args, seps
+
+    def abs(self, children):
+        value = children[0]
+        if _is_matrix(value):
+            return _Value(sp.Determinant(value) if not isinstance(value, sp.MatrixBase) else value.det())
+        return _Value(sp.Abs(value))
+
+    def frac(self, children):
+        numerator, denominator = children[1], children[2]
+        if isinstance(numerator, _Partial) or isinstance(denominator, _Partial):
+            return self._derivative_frac(numerator, denominator)
+        if _is_matrix(denominator):
+            raise Unparsed(r"\frac{..}{matrix}", "division by a matrix")
+        return _Value(numerator / denominator if not _is_matrix(numerator) else numerator * (1 / denominator))
+
+    def sqrt(self, children):
+        arg = children[1]
+        value = self._token_value(arg) if isinstance(arg, lark.Token) else arg
+        return _Value(sp.sqrt(value))
+
+    def root(self, children):
+        return _Value(sp.root(children[2], children[1]))
+
+    def _token_value(self, token):
+        text = str(token)
+        if text[0].isdigit():
+            return sp.Rational(text)
+        return self._symbol(_Name(text.lstrip("\\"), text), [])
+
+    def matrix(self, children):
+        rows = [c for c in children if isinstance(c, list)]
+        return _Value(self._matrix(rows))
+
+    def mrow(self, children):
+        return [c for c in children if not isinstance(c, lark.Token)]
+
+    # ---- structure
+    def postfix(self, children):
+        token = str(children[0])
+        return (token[0], _strip_script(token))
+
+    def item(self, children):
+        head, post = children[0], list(children[1:])
+        if isinstance(head, _Name):
+            return self._name_item(head, post)
+        if isinstance(head, (_Group, _Op)):
+            if isinstance(head, _Op) and post:
+                raise Unparsed(head.tex, "a sub/superscript on a derivative operator")
+            head.post = post
+            return head
+        value = head.value
+        if _is_matrix(value) and post:  # a power on a written-out matrix: kept apart for \det (det M^{-1/2})
+            return _Group("m", [value], [], post)
+        for kind, text in post:
+            if kind == "_":
+                raise Unparsed(f"_{{{text}}}", "a subscript on an expression")
+            value = self._power(value, text)
+        return _Value(value, simple=head.simple)
+
+    def run(self, children):
+        return list(children)
+
+    def mulop(self, children):
+        return _MulMark(str(children[0]))
+
+    def term(self, children):
+        items = []
+        for child in children:
+            if isinstance(child, _MulMark):
+                items.append(child)
+            else:
+                items.extend(child)
+        return self._resolve(items)
+
+    def expr(self, children):
+        total = None
+        sign = "+"
+        for child in children:
+            if isinstance(child, lark.Token):
+                sign = str(child)
+                continue
+            if isinstance(child, _Partial):
+                if len(children) > 1:
+                    raise Unparsed(r"\partial", "a \\partial outside a derivative")
+                return child
+            term = -child if sign == "-" else child
+            total = term if total is None else _add(total, term)
+            sign = "+"
+        return total
+
+    # ---- names and their sub/superscripts
+    def _name_item(self, name: _Name, post: list):
+        base = name.base
+        subs = [text for kind, text in post if kind == "_"]
+        sups = [text for kind, text in post if kind == "^"]
+        if base in _OPERATOR_MACROS or (base in ("Var", "Cov", "tr", "diag") and not self.matrix and False):
+            return _Op(base, {"subs": subs, "sups": sups}, tex=name.tex)
+        if base in _FUNCTION_LETTERS and not (self.matrix and base in ("L", "A", "I")):
+            return _Op("call:" + base, {"subs": subs, "sups": sups, "name": name}, tex=name.tex)
+        if base in _UNKNOWN_FUNCTIONS:
+            return _Op("call:" + base, {"subs": subs, "sups": sups, "name": name}, tex=name.tex)
+        # x^{(n)}: an index written as a superscript
+        index_sups = [s for s in sups if re.fullmatch(r"\(\s*[a-zA-Z0-9]+\s*\)", s.strip())]
+        if index_sups and not subs:
+            subs = [index_sups[0].strip()[1:-1].strip()]
+            sups = [s for s in sups if s is not index_sups[0]]
+        if len(subs) > 1:
+            raise Unparsed(name.tex + "".join("_" + s for s in subs), "two subscripts")
+        value = self._symbol(name, subs)
+        for text in sups:
+            value = self._power(value, text)
+        return _Value(value, simple=True)
+
+    def _symbol(self, name: _Name, subs: list):
+        base = name.base
+        sub = _subscript_label(subs[0]) if subs else None
+        accent, _, plain = base.rpartition(":")
+        if self.matrix:
+            value = self._matrix_symbol(accent, plain, sub, name)
+            if value is not None:
+                return value
+        # estimates
+        if accent in _ESTIMATE_ACCENTS and plain == "mu" and (sub is None or sub in _MLE_TAGS):
+            return muhat
+        if accent == "bar" and plain == "x" and sub is None:
+            return muhat
+        if accent in _ESTIMATE_ACCENTS and plain == "sigma" and (sub is None or sub in _MLE_TAGS):
+            return sp.sqrt(sigma2hat)
+        if accent == "" and plain == "mu" and sub in _MLE_TAGS:
+            return muhat
+        if accent == "" and plain == "sigma" and sub in _MLE_TAGS:
+            return sp.sqrt(sigma2hat)
+        if accent:
+            raise Unparsed(name.tex + (f"_{{{sub}}}" if sub else ""), f"unknown decorated symbol \\{accent}")
+        if sub is not None and plain == "delta" and len(sub) == 2 and all(c in INDEX_LETTERS for c in sub):
+            a, b = (INDEX_LETTERS[c] for c in sub)
+            return sp.KroneckerDelta(a, b, (1, N))
+        if sub is not None and plain == "x":
+            return x[self._index(sub, name.tex)]
+        if sub is not None and _is_index_text(sub):
+            index = self._index(sub, name.tex)
+            if plain == "sigma":
+                return sp.sqrt(sp.IndexedBase("sigma^2", positive=True)[index])
+            return sp.IndexedBase(plain, real=True)[index]
+        if sub is not None:
+            if not re.fullmatch(r"[A-Za-z0-9]+", sub):
+                raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown subscript")
+            if plain == "sigma":
+                return sp.sqrt(sp.Symbol(f"sigma_{sub}^2", positive=True))
+            return sp.Symbol(f"{plain}_{sub}", real=True)
+        return self._plain_symbol(plain, name.tex)
+
+    def _plain_symbol(self, plain: str, tex: str):
+        if plain == "x":
+            return x[index_i]
+        if plain == "mu":
+            return mu
+        if plain in ("sigma", "delta"):
+            return sp.sqrt(sigma2)
+        if plain == "pi":
+            return sp.pi
+        if plain == "e":
+            return sp.E
+        if plain == "N":
+            return N
+        if plain in ("S", "s"):
+            return sp.sqrt(S2)
+        if plain in INDEX_LETTERS:
+            return INDEX_LETTERS[plain]
+        if plain == "infty":
+            return sp.oo
+        if len(plain) == 1 and plain.isalpha():
+            return sp.Symbol(plain, real=True)
+        if plain in _GREEK:
+            return sp.Symbol(plain.replace("var", ""), real=True)
+        raise Unparsed(tex, "unknown macro")
+
+    def _index(self, text: str, tex: str):
+        text = text.strip()
+        if text.isdigit():
+            return sp.Integer(text)
+        if text in INDEX_LETTERS:
+            return INDEX_LETTERS[text]
+        value = parse(text)
+        if not value.free_symbols <= set(INDEX_LETTERS.values()) | {N}:
+            raise Unparsed(f"{tex}_{{{text}}}", "not an index")
+        return value
+
+    def _matrix_symbol(self, accent: str, plain: str, sub: str | None, name: _Name):
+        if accent:
+            return None
+        if sub is not None and "|" in sub:
+            key = f"{plain}|{sub}"
+            if key in CONDITIONAL_NAMES:
+                return CONDITIONAL_NAMES[key]
+            raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown conditional block")
+        if sub is None:
+            table = {"x": lg.x, "mu": lg.mu, "Sigma": _Sigma,
+                     "Lambda": lg.Lambda, "A": lg.A, "b": lg.b, "y": lg.y, "L": lg.L, "epsilon": lg.eps,
+                     "varepsilon": lg.eps}
+            if plain == "I":
+                return sp.Identity(self.identity_size)
+            if plain in table:
+                return table[plain]
+            if len(plain) == 1 and plain.isupper():
+                return sp.MatrixSymbol(plain, _dimension, _dimension)
+            return None
+        if plain in ("x", "mu") and sub in _BLOCK and (sub in "ab" or self.numeric_blocks):
+            return {("x", "a"): pt.x_a, ("x", "b"): pt.x_b, ("mu", "a"): pt.mu_a, ("mu", "b"): pt.mu_b}[
+                (plain, _BLOCK[sub])]
+        if plain == "Sigma" and len(sub) == 2 and all(c in _BLOCK for c in sub):
+            key = _BLOCK[sub[0]] + _BLOCK[sub[1]]
+            return {"aa": pt.Sigma_aa, "ab": pt.Sigma_ab, "ba": pt.Sigma_ab.T, "bb": pt.Sigma_bb}[key]
+        if plain == "Sigma":
+            raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown covariance block")
+        return None
+
+    def _power(self, value, text: str):
+        t = text.strip()
+        if t in ("T", r"\top", r"\intercal", "t", "'"):
+            return value.T if _is_matrix(value) else value
+        if t in ("-T", r"-\top"):
+            if not _is_matrix(value):
+                raise Unparsed(f"^{{{t}}}", "inverse transpose of a scalar")
+            return value.I.T
+        exponent = parse(t)
+        if _is_matrix(value):
+            if exponent == -1:
+                return value.I if not isinstance(value, sp.MatrixBase) else value.inv()
+            if exponent.is_Integer:
+                return value ** exponent
+            raise Unparsed(f"^{{{t}}}", "a non-integer power of a matrix")
+        if value == sp.E:
+            return sp.exp(exponent)
+        return value ** exponent
+
+    # ---- runs: juxtaposition, operators, slashes
+    def _resolve(self, items: list):
+        factors = []
+        k = 0
+        while k < len(items):
+            item = items[k]
+            if isinstance(item, _MulMark):
+                if item.op == "/":
+                    denominator, k = self._denominator(items, k + 1)
+                    if _is_matrix(denominator):
+                        raise Unparsed("/", "division by a matrix")
+                    factors.append(sp.Integer(1) / denominator)
+                    continue
+                k += 1
+                continue
+            if isinstance(item, _Op):
+                value, k = self._apply_op(item, items, k)
+                factors.append(value)
+                continue
+            if isinstance(item, _Group):
+                factors.append(self._group_value(item))
+            elif isinstance(item, _Partial):
+                factors.append(item)
+            else:
+                factors.append(item.value)
+            k += 1
+        partials = [f for f in factors if isinstance(f, _Partial)]
+        if partials:
+            return self._partial_run(factors)
+        return _multiply(factors)
+
+    def _denominator(self, items: list, k: int):
+        if k >= len(items) or isinstance(items[k], _MulMark):
+            raise Unparsed("/", "a slash without a denominator")
+        first = items[k]
+        if isinstance(first, _Op):
+            rest = [it for it in items[k:]]
+            return self._resolve(rest), len(items)
+        if isinstance(first, _Group) or (isinstance(first, _Value) and not first.simple):
+            return (self._group_value(first) if isinstance(first, _Group) else first.value), k + 1
+        run = []
+        while k < len(items) and isinstance(items[k], _Value) and items[k].simple:
+            run.append(items[k].value)
+            k += 1
+        return _multiply(run), k
+
+    def _group_value(self, group: _Group):
+        if group.seps or len(group.args) != 1:
+            raise Unparsed("(" + ", ".join(map(str, group.args)) + ")", "a list where a value is expected")
+        value = group.args[0]
+        if isinstance(value, _Partial):
+            raise Unparsed(r"\partial", "a \\partial outside a derivative")
+        for kind, text in group.post:
+            if kind == "_":
+                raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
+            value = self._power(value, text)
+        return value
+
+    def _rest_of_factors(self, items, k):
+        """Items from k up to the next \\cdot or slash mark (the reach of \\log without a bracket)."""
+        end = k
+        while end < len(items) and not isinstance(items[end], _MulMark):
+            end += 1
+        if end == k:
+            raise Unparsed("", "an operator without an argument")
+        return self._resolve(items[k:end]), end
+
+    def _apply_op(self, op: _Op, items: list, k: int):
+        kind = op.kind
+        nxt = items[k + 1] if k + 1 < len(items) else None
+        if kind in ("log", "ln", "exp", "det", "tr"):
+            if op.data["subs"] or op.data["sups"]:
+                raise Unparsed(op.tex, "a sub/superscript on \\" + kind)
+            fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp, "det": _det, "tr": _trace}[kind]
+            if isinstance(nxt, _Group) and not nxt.seps and len(nxt.args) == 1:
+                inner = nxt.args[0]
+                post = nxt.post
+                if kind in ("log", "ln"):
+                    for _, text in post:
+                        inner = self._power(inner, text)
+                    return fn(_scalar(inner)), k + 2
+                value = fn(_scalar(inner) if kind == "exp" else inner)
+                for p_kind, text in post:
+                    if p_kind == "_":
+                        raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
+                    value = self._power(value, text)
+                return value, k + 2
+            arg, end = self._rest_of_factors(items, k + 1)
+            if kind in ("log", "ln", "exp"):
+                arg = _scalar(arg)
+            return fn(arg), end
+        if kind in ("sum", "prod"):
+            body = self._resolve(items[k + 1:])
+            return self._big_operator(op, body), len(items)
+        if kind == "nabla":
+            if len(op.data["subs"]) != 1:
+                raise Unparsed(op.tex, "\\nabla needs the variable as a subscript")
+            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix)
+            body = self._resolve(items[k + 1:])
+            return _derivative(body, [(1, variable)], op.tex), len(items)
+        if kind == "deriv":
+            body = self._resolve(items[k + 1:])
+            return _derivative(body, op.data["variables"], op.tex), len(items)
+        if kind in ("E", "Var", "Cov"):
+            if not isinstance(nxt, _Group):
+                raise Unparsed(op.tex, f"{kind} needs its argument in brackets")
+            value = self._moment(kind, nxt, op)
+            for p_kind, text in nxt.post:
+                if p_kind == "_":
+                    raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
+                value = self._power(value, text)
+            return value, k + 2
+        if kind == "Normal" or kind.startswith("call:") or kind in ("CalL", "ell"):
+            return self._call(op, nxt, k)
+        if kind in ("dots", "cdots", "ldots"):
+            return DOTS_MARK, k + 1
+        if kind == "Data":
+            return DATA_MARK, k + 1
+        if kind == "diag":
+            if not isinstance(nxt, _Group):
+                raise Unparsed(op.tex, "diag needs its entries in brackets")
+            return sp.ImmutableMatrix(sp.diag(*nxt.args)), k + 2
+        if kind == "partial":
+            if op.data["subs"] or len(op.data["sups"]) > 1:
+                raise Unparsed(op.tex, "a subscript on \\partial")
+            order = parse(op.data["sups"][0]) if op.data["sups"] else sp.Integer(1)
+            if not (order.is_Integer and order > 0):
+                raise Unparsed(op.tex, "the order of a derivative must be a positive whole number")
+            return _Partial([(int(order), None)]), k + 1
+        raise Unparsed(op.tex, "unsupported operator")
+
+    def _moment(self, kind: str, group: _Group, op: _Op):
+        args = group.args
+        if any(s == "|" for s in group.seps):
+            raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
+        if self.matrix and any(_is_matrix(a) for a in args):
+            model, subst = _matrix_model(args, self.model_hint)
+            args = [a.xreplace(subst) for a in args]
+            if kind == "E" and len(args) == 1:
+                return MatrixExpectation(args[0], model)
+            if kind in ("Var", "Cov") and len(args) == 1:
+                return MatrixCovariance(args[0], args[0], model)
+            if kind == "Cov" and len(args) == 2:
+                return MatrixCovariance(args[0], args[1], model)
+            raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+        if kind == "E" and len(args) == 1:
+            return Expectation(args[0])
+        if kind == "Var" and len(args) == 1:
+            return Variance(args[0])
+        if kind == "Cov" and len(args) == 2:
+            return Covariance(args[0], args[1])
+        raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+
+    def _call(self, op: _Op, nxt, k: int):
+        kind = op.kind
+        if kind in ("CalL", "ell", "call:L"):
+            if isinstance(nxt, _Group):
+                return self._likelihood(kind), k + 2
+            return self._likelihood(kind), k + 1
+        if not isinstance(nxt, _Group) or nxt.kind != "(":
+            if kind == "call:p":
+                return _dimension, k + 1
+            if kind.startswith("call:") and not (op.data["subs"] or op.data["sups"]):
+                name = op.data["name"]
+                return self._symbol(name, []), k + 1
+            if kind.startswith("call:"):
+                return self._name_item(op.data["name"], [("_", s) for s in op.data["subs"]]
+                                       + [("^", s) for s in op.data["sups"]]).value, k + 1
+            raise Unparsed(op.tex, "a density needs its arguments in brackets")
+        if kind in ("call:f", "call:g", "call:h"):
+            raise Unparsed(op.tex + "(..)", "an unknown function")
+        if kind == "call:E":
+            return self._moment("E", nxt, op), k + 2
+        if kind == "call:q":
+            raise Unparsed(op.tex + "(..)", "an unknown density q")
+        value = self._density(nxt, op)
+        for p_kind, text in nxt.post:
+            value = self._power(value, text)
+        return value, k + 2
+
+    def _likelihood(self, kind: str):
+        if kind == "ell" or kind == "CalL":
+            return LOGLIK_MARK if kind == "CalL" else ell
+        return _likelihood_value()
+
+    def _density(self, group: _Group, op: _Op):
+        args, seps = group.args, group.seps
+        if "|" in seps or ";" in seps:
+            split = seps.index("|") if "|" in seps else seps.index(";")
+            variables, parameters = args[:split + 1], args[split + 1:]
+        else:
+            variables, parameters = args, []
+        if any(_is_matrix(v) for v in variables + parameters):
+            raise Unparsed(op.tex + "(..)", "a multivariate density (write it out, or use its scalar form)")
+        if len(parameters) == 0:
+            mean, variance = mu, sigma2
+        elif len(parameters) == 2:
+            mean, variance = parameters
+            if isinstance(variance, sp.Pow) and variance.exp == sp.Rational(1, 2):
+                variance = variance ** 2
+        else:
+            raise Unparsed(op.tex + "(..)", "a density needs a mean and a variance after the bar")
+        if len(variables) == 1 and variables[0] is DATA_MARK or any(v is DOTS_MARK for v in variables):
+            return sp.Product(normal_pdf(x[index_i], mean, variance), (index_i, 1, N))
+        if len(variables) != 1:
+            raise Unparsed(op.tex + "(..)", "a joint density of several variables")
+        return normal_pdf(variables[0], mean, variance)
+
+    def _big_operator(self, op: _Op, body):
+        subs, sups = op.data["subs"], op.data["sups"]
+        if len(subs) > 1 or len(sups) > 1:
+            raise Unparsed(op.tex, "limits given twice")
+        if _is_matrix(body):
+            raise Unparsed(op.tex, "a sum of matrices")
+        upper = parse(sups[0]) if sups else N
+        if subs:
+            text = _subscript_label(subs[0])
+            if "=" in text:
+                name, lower_text = text.split("=", 1)
+                lower = parse(lower_text)
+            else:
+                name, lower = text, sp.Integer(1)
+            names = [nm.strip() for nm in name.split(",")]
+            if not all(nm in INDEX_LETTERS for nm in names):
+                raise Unparsed(op.tex + "_{" + text + "}", "unsupported summation range")
+            indices = [INDEX_LETTERS[nm] for nm in names]
+        else:
+            candidates = sorted(body.free_symbols & set(INDEX_LETTERS.values()) - {N}, key=str) \
+                if isinstance(body, sp.Basic) else []
+            if len(candidates) > 1:
+                raise Unparsed(op.tex, "a sum without limits over several indices")
+            indices = candidates or [index_i]
+            lower = sp.Integer(1)
+        cls = sp.Sum if op.kind == "sum" else sp.Product
+        return cls(body, *[(index, lower, upper) for index in indices])
+
+    def _partial_run(self, factors):
+        parts = []
+        current = None
+        for f in factors:
+            if isinstance(f, _Partial):
+                if current is not None:
+                    parts.append(current)
+                current = [f.parts[0][0], []]
+            elif current is None:
+                raise Unparsed(r"\partial", "a factor before \\partial")
+            else:
+                current[1].append(f)
+        parts.append(current)
+        return _Partial([(order, _multiply(values) if values else None) for order, values in parts])
+
+    def _derivative_frac(self, numerator, denominator):
+        if not isinstance(numerator, _Partial) or not isinstance(denominator, _Partial):
+            raise Unparsed(r"\frac{\partial ..}{..}", "a derivative needs \\partial above and below")
+        if len(numerator.parts) != 1:
+            raise Unparsed(r"\frac{\partial ..}{..}", "several \\partial in the numerator")
+        order, function = numerator.parts[0]
+        variables = []
+        for den_order, value in denominator.parts:
+            if value is None:
+                raise Unparsed(r"\partial", "a \\partial without a variable")
+            variables.append((den_order, value))
+        if len(variables) == 1 and order > 1:
+            (den_order, value), = variables
+            base, exponent = value.as_base_exp() if isinstance(value, sp.Basic) else (value, 1)
+            if exponent == order and _is_variable(base):
+                variables = [(order, base)]
+            elif value == sigma2 ** order:
+                variables = [(order, sigma2)]
+            else:
+                raise Unparsed(r"\frac{\partial^k}{..}", "the order of the derivative does not match")
+        if function is None:
+            return _Op("deriv", {"variables": variables, "subs": [], "sups": []}, tex=r"\frac{\partial}{\partial ..}")
+        return _Value(_derivative(function, variables, r"\frac{\partial}{\partial ..}"))
+
+    def _matrix(self, rows: list):
+        if len({len(r) for r in rows}) != 1:
+            raise Unparsed(r"\begin{matrix}", "rows of different lengths")
+        if not any(_is_matrix(c) for r in rows for c in r):
+            return sp.ImmutableMatrix([[_scalar(c) for c in r] for r in rows])
+        heights = []
+        for r in rows:
+            hs = {c.shape[0] for c in r if _is_matrix(c) and not isinstance(c, sp.Identity)}
+            heights.append(hs.pop() if len(hs) == 1 else None)
+        widths = []
+        for col in zip(*rows):
+            ws = {c.shape[1] for c in col if _is_matrix(c) and not isinstance(c, sp.Identity)}
+            widths.append(ws.pop() if len(ws) == 1 else None)
+        for _ in range(2):  # an identity block is square: its size fixes its row's height and column's width
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    if isinstance(cell, sp.Identity):
+                        size = heights[r] or widths[c]
+                        if size is not None:
+                            heights[r] = heights[r] or size
+                            widths[c] = widths[c] or size
+        blocks = []
+        for r, row in enumerate(rows):
+            out = []
+            for c, cell in enumerate(row):
+                h, w = heights[r], widths[c]
+                if isinstance(cell, sp.Identity):
+                    size = h or w
+                    if size is None:
+                        raise Unparsed("I", "cannot tell the size of the identity block")
+                    out.append(sp.Identity(size))
+                elif cell == 0 and not _is_matrix(cell):
+                    if h is None or w is None:
+                        raise Unparsed("0", "cannot tell the size of the zero block")
+                    out.append(sp.ZeroMatrix(h, w))
+                elif not _is_matrix(cell):
+                    raise Unparsed(str(cell), "a scalar block in a block matrix")
+                else:
+                    out.append(cell)
+            blocks.append(out)
+        try:
+            return sp.BlockMatrix(blocks)
+        except (ValueError, sp.ShapeError) as exc:
+            raise Unparsed(r"\begin{bmatrix}", f"blocks of incompatible sizes ({exc})") from None
+
+
+# markers for the data set and the (log-)likelihood written as a name
+DATA_MARK = sp.Symbol("__data__")
+DOTS_MARK = sp.Symbol("__dots__")
+LOGLIK_MARK = sp.Function("calL")(mu, sigma2)
+"""\\mathcal{L}: the log-likelihood, or the likelihood when written inside a log (resolved in :func:`parse`)."""
+
+
+def _likelihood_value():
+    return sp.Product(normal_pdf(x[index_i]), (index_i, 1, N))
+
+
+def _plain_name(value) -> str | None:
+    for name, sym in (("mu", mu), ("x", x[index_i])):
+        if value == sym:
+            return name
+    if value == sp.sqrt(sigma2):
+        return "sigma"
+    if isinstance(value, sp.Symbol):
+        return value.name
+    return None
+
+
+def _strip_braces(text: str) -> str:
+    text = text.strip()
+    return text[1:-1] if text.startswith("{") and text.endswith("}") else text
+
+
+def _is_index_text(sub: str) -> bool:
+    return sub in INDEX_LETTERS or bool(re.fullmatch(r"[ijkn][+-]\d", sub))
+
+
+def _is_matrix(value) -> bool:
+    return isinstance(value, (sp.MatrixBase, sp.MatrixExpr))
+
+
+def _is_variable(value) -> bool:
+    return isinstance(value, sp.Symbol) or value == sp.sqrt(sigma2)
+
+
+def _scalar(value):
+    """An explicit 1 x 1 matrix as its entry (e.g. a quadratic form inside exp); anything else unchanged."""
+    if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
+        return value[0, 0]
+    if isinstance(value, sp.MatrixExpr):
+        raise Unparsed(str(value), "a matrix where a scalar is expected")
+    return value
+
+
+def _multiply(factors: list):
+    if not factors:
+        return sp.Integer(1)
+    result = factors[0]
+    for f in factors[1:]:
+        if isinstance(result, sp.MatrixBase) and result.shape == (1, 1) and not _is_matrix(f):
+            result = result[0, 0]
+        try:
+            result = result * f
+        except (sp.ShapeError, ValueError, TypeError) as exc:
+            raise Unparsed(f"{result} * {f}", f"factors of incompatible shapes ({exc})") from None
+    if isinstance(result, sp.MatrixBase) and result.shape == (1, 1):
+        return result[0, 0]
+    return result
+
+
+def _add(a, b):
+    if isinstance(a, sp.MatrixBase) and a.shape == (1, 1) and not _is_matrix(b):
+        a = a[0, 0]
+    if isinstance(b, sp.MatrixBase) and b.shape == (1, 1) and not _is_matrix(a):
+        b = b[0, 0]
+    if _is_matrix(a) != _is_matrix(b):
+        zero_scalar = (not _is_matrix(a) and a == 0) or (not _is_matrix(b) and b == 0)
+        if zero_scalar:
+            return b if _is_matrix(b) else a
+        raise Unparsed(f"{a} + {b}", "a matrix added to a scalar")
+    try:
+        return a + b
+    except (sp.ShapeError, ValueError, TypeError) as exc:
+        raise Unparsed(f"{a} + {b}", f"terms of incompatible shapes ({exc})") from None
+
+
+def _det(value):
+    if isinstance(value, sp.MatrixBase):
+        return value.det()
+    if isinstance(value, sp.MatrixExpr):
+        return sp.Determinant(value)
+    raise Unparsed(r"\det", "the determinant of a scalar")
+
+
+def _trace(value):
+    if isinstance(value, sp.MatrixBase):
+        return value.trace()
+    if isinstance(value, sp.MatrixExpr):
+        return sp.Trace(value)
+    raise Unparsed(r"\operatorname{tr}", "the trace of a scalar")
+
+
+def _derivative(function, variables: list, tex: str):
+    if _is_matrix(function):
+        raise Unparsed(tex, "a derivative of a matrix expression")
+    result = function
+    for order, variable in variables:
+        if variable == sp.sqrt(sigma2):  # d/dsigma = 2 sigma d/dsigma^2 (everything is a function of sigma^2)
+            for _ in range(order):
+                result = 2 * sp.sqrt(sigma2) * sp.Derivative(result, sigma2)
+            continue
+        if not isinstance(variable, sp.Symbol):
+            raise Unparsed(tex, f"a derivative with respect to {variable}, which is not a variable")
+        result = sp.Derivative(result, (variable, order))
+    return result
+
+
+def _matrix_model(args, hint: str):
+    """The Gaussian model for E/Cov of matrix expressions, and substitutions for derived random vectors:
+    blocks x_a, x_b: the partitioned joint; otherwise the linear-Gaussian model x ~ N(mu, Lambda^-1),
+    epsilon ~ N(0, L^-1) independent, y = A x + b + epsilon; or with hint "affine" x ~ N(mu, Sigma)."""
+    symbols = set().union(*(a.atoms(sp.MatrixSymbol) for a in args))
+    if symbols & {pt.x_a, pt.x_b}:
+        return pt.JOINT, {}
+    if hint == "affine":
+        return gaussian_model({pt.x: pt.mu}, {(pt.x, pt.x): _Sigma_p}), {}
+    return lg.MODEL, {lg.y: lg.A * lg.x + lg.b + lg.eps}
+
+
+_Sigma_p = sp.MatrixSymbol("Sigma", pt.p, pt.p)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _finish(value):
+    """\\mathcal{L}: likelihood inside a log, log-likelihood elsewhere; a free n is the sample size N."""
+    if isinstance(value, _Partial):
+        raise Unparsed(r"\partial", "a \\partial outside a derivative")
+    if isinstance(value, sp.Basic):
+        if value.has(LOGLIK_MARK):
+            value = value.replace(lambda e: isinstance(e, sp.log) and e.args[0] == LOGLIK_MARK,
+                                  lambda e: sp.log(_likelihood_value()))
+            value = value.xreplace({LOGLIK_MARK: ell})
+        if value.has(DATA_MARK) or value.has(DOTS_MARK):
+            raise Unparsed("\\mathcal{D}", "the data set outside a density")
+        if _n in value.free_symbols:
+            value = value.subs(_n, N)
+    return value
+
+
+def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian"):
+    """The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar."""
+    if not isinstance(tex, str):
+        raise Unparsed(repr(tex), "not text")
+    text = normalise(tex)
+    if not text.strip():
+        raise Unparsed(tex, "empty expression")
+    if len(text) > 5000:
+        raise Unparsed(text[:40] + "...", "expression longer than 5000 characters")
+    try:
+        tree = _lark().parse(text)
+    except lark.exceptions.UnexpectedCharacters as exc:
+        raise Unparsed(_around(text, exc.pos_in_stream), "unexpected character") from None
+    except lark.exceptions.UnexpectedToken as exc:
+        token = exc.token
+        where = getattr(token, "start_pos", None)
+        fragment = _around(text, where) if where is not None else str(token)
+        reason = "unexpected end" if token.type == "$END" else f"unexpected {str(token)!r}"
+        raise Unparsed(fragment, reason) from None
+    except lark.exceptions.LarkError as exc:
+        raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
+    numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
+    builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
+                       numeric_blocks)
+    try:
+        value = builder.transform(tree)
+    except lark.exceptions.VisitError as exc:
+        original = exc.orig_exc
+        if isinstance(original, Unparsed):
+            raise original from None
+        if isinstance(original, RecursionError):
+            raise Unparsed(text[:60], "nested too deeply") from None
+        raise Unparsed(text[:80], f"cannot build this expression ({type(original).__name__}: {original})") from None
+    return _finish(value)
+
+
+def _around(text: str, position: int | None) -> str:
+    if position is None:
+        return text
+    start, end = max(0, position - 15), min(len(text), position + 15)
+    return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
