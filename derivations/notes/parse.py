@@ -125,8 +125,8 @@ def normalise(tex: str) -> str:
     s = re.sub(r"\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*"
                r"(\\\{|\\\}|\\langle|\\rangle|\\lvert|\\rvert|\\vert|\\\||[()\[\]|.])",
                lambda mo: _delimiter(mo.group(1), mo.group(2)), s)
-    s = re.sub(r"\\(,|;|!|:|\s)|\\(quad|qquad|displaystyle|textstyle|limits|nolimits|nonumber|notag)(?![a-zA-Z])|~",
-               " ", s)
+    s = re.sub(r"\\\\|\\(,|;|!|:|\s)|\\(quad|qquad|displaystyle|textstyle|limits|nolimits|nonumber|notag)(?![a-zA-Z])|~",
+               lambda mo: mo.group(0) if mo.group(0) == "\\\\" else " ", s)
     s = s.replace(r"\mid", "|").replace(r"\vert", "|").replace(r"\_", "_").replace(r"\intercal", "T")
     s = re.sub(r"\\[dt]frac(?![a-zA-Z])", r"\\frac", s)
     s = re.sub(r"\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])", r"\\frac{\1}{\2}", s)
@@ -242,7 +242,7 @@ def _lark() -> lark.Lark:
 class _Builder(lark.Transformer):
     def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool):
         super().__init__()
-        self.matrix = matrix
+        self.matrix_mode = matrix
         self.numeric_blocks = numeric_blocks
         self.identity_size = identity_size
         self.model_hint = model_hint
@@ -397,9 +397,9 @@ class _Builder(lark.Transformer):
         base = name.base
         subs = [text for kind, text in post if kind == "_"]
         sups = [text for kind, text in post if kind == "^"]
-        if base in _OPERATOR_MACROS or (base in ("Var", "Cov", "tr", "diag") and not self.matrix and False):
+        if base in _OPERATOR_MACROS or (base in ("Var", "Cov", "tr", "diag") and not self.matrix_mode and False):
             return _Op(base, {"subs": subs, "sups": sups}, tex=name.tex)
-        if base in _FUNCTION_LETTERS and not (self.matrix and base in ("L", "A", "I")):
+        if base in _FUNCTION_LETTERS and not (self.matrix_mode and base in ("L", "A", "I")):
             return _Op("call:" + base, {"subs": subs, "sups": sups, "name": name}, tex=name.tex)
         if base in _UNKNOWN_FUNCTIONS:
             return _Op("call:" + base, {"subs": subs, "sups": sups, "name": name}, tex=name.tex)
@@ -419,7 +419,7 @@ class _Builder(lark.Transformer):
         base = name.base
         sub = _subscript_label(subs[0]) if subs else None
         accent, _, plain = base.rpartition(":")
-        if self.matrix:
+        if self.matrix_mode:
             value = self._matrix_symbol(accent, plain, sub, name)
             if value is not None:
                 return value
@@ -635,7 +635,7 @@ class _Builder(lark.Transformer):
         if kind == "nabla":
             if len(op.data["subs"]) != 1:
                 raise Unparsed(op.tex, "\\nabla needs the variable as a subscript")
-            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix)
+            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix_mode)
             body = self._resolve(items[k + 1:])
             return _derivative(body, [(1, variable)], op.tex), len(items)
         if kind == "deriv":
@@ -673,7 +673,7 @@ class _Builder(lark.Transformer):
         args = group.args
         if any(s == "|" for s in group.seps):
             raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
-        if self.matrix and any(_is_matrix(a) for a in args):
+        if self.matrix_mode and any(_is_matrix(a) for a in args):
             model, subst = _matrix_model(args, self.model_hint)
             args = [a.xreplace(subst) for a in args]
             if kind == "E" and len(args) == 1:
@@ -986,7 +986,7 @@ _Sigma_p = sp.MatrixSymbol("Sigma", pt.p, pt.p)
 
 
 # ---------------------------------------------------------------------------------------------------------
-def _finish(value):
+def _finish(value, matrix: bool):
     """\\mathcal{L}: likelihood inside a log, log-likelihood elsewhere; a free n is the sample size N."""
     if isinstance(value, _Partial):
         raise Unparsed(r"\partial", "a \\partial outside a derivative")
@@ -997,7 +997,7 @@ def _finish(value):
             value = value.xreplace({LOGLIK_MARK: ell})
         if value.has(DATA_MARK) or value.has(DOTS_MARK):
             raise Unparsed("\\mathcal{D}", "the data set outside a density")
-        if _n in value.free_symbols:
+        if not matrix and _n in value.free_symbols:  # (in matrix mode n is the size of block b)
             value = value.subs(_n, N)
     return value
 
@@ -1035,7 +1035,7 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         if isinstance(original, RecursionError):
             raise Unparsed(text[:60], "nested too deeply") from None
         raise Unparsed(text[:80], f"cannot build this expression ({type(original).__name__}: {original})") from None
-    return _finish(value)
+    return _finish(value, matrix)
 
 
 def _around(text: str, position: int | None) -> str:
