@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="simulated data sets per claim (default 200000)")
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     cli_numeric.add_commands(commands)  # fit, plot
+    notes = commands.add_parser("check", help="check the equality chains in Markdown/LaTeX notes step by step")
+    notes.add_argument("files", nargs="+", metavar="FILE")
+    notes.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -135,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_numeric.run(args)
         if args.command == "simulate":
             return _simulate(args.names, args.samples, args.seed)
+        if args.command == "check":
+            from .notes import run as check_notes
+
+            return check_notes(args.files, args.format)
         return _verify(args.names, args.verbose)
     except registry.UnknownDerivation as exc:
         print(f"gaussproof: error: {exc}", file=sys.stderr)
