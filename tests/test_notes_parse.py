@@ -1,0 +1,225 @@
+"""The notes front end: grammar and notation (parse), extraction of chains (extract), and the false identity
+that other LaTeX parsers certify."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from derivations import partitioned as pt
+from derivations.expectation import Expectation, Variance
+from derivations.notation import N, S2, ell, i, mu, muhat, normal_pdf, sigma2, sigma2hat, x
+from derivations.notes.extract import FileError, extract_steps, read_text
+from derivations.notes.judge import judge_pair
+from derivations.notes.parse import Unparsed, looks_like_matrix, parse
+
+a, b, c, d = sp.symbols("a b c d", real=True)
+sigma = sp.sqrt(sigma2)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# precedence rules (stated in derivations/notes/parse.py and the README)
+@pytest.mark.parametrize("tex, expected", [
+    (r"1/2\sigma^2", 1 / (2 * sigma2)),                       # the slash takes the juxtaposed symbols
+    (r"1/N \sum_{i=1}^{N} x_i", sp.Sum(x[i], (i, 1, N)) / N),  # ... but stops at an operator
+    (r"1/\sigma^2 (a - \mu)", (a - mu) / sigma2),              # ... and at a bracket
+    (r"a/(b c) d", a * d / (b * c)),
+    (r"\frac{a}{b}c", a * c / b),
+    (r"-a b + c", -(a * b) + c),
+    (r"a - b c", a - b * c),
+    (r"a \cdot b \times c", a * b * c),
+    (r"\log 2\pi\sigma^2", sp.log(2 * sp.pi * sigma2)),       # \log reaches over juxtaposition ...
+    (r"\log a + b", sp.log(a) + b),                           # ... up to + or -
+    (r"\log a \cdot b", sp.log(a) * b),                       # ... and \cdot
+    (r"\log(a)b", sp.log(a) * b),                             # a bracket right after \log is its argument
+    (r"\exp(a)\exp(b)", sp.exp(a) * sp.exp(b)),
+    (r"\log(2\pi\sigma^2)^{-N/2}", sp.log((2 * sp.pi * sigma2) ** (-N / 2))),  # power inside for \log
+    (r"\exp(a)^2", sp.exp(a) ** 2),                           # ... outside for \exp
+    (r"\log\frac{1}{\sqrt{2\pi}}\exp(a)", sp.log(sp.exp(a) / sp.sqrt(2 * sp.pi))),
+    (r"\sum_{i=1}^{N} x_i^2 - N\mu", sp.Sum(x[i] ** 2, (i, 1, N)) - N * mu),  # \sum stops at -
+    (r"\sum_i x_i \cdot a", sp.Sum(x[i] * a, (i, 1, N))),     # ... but reaches over \cdot
+    (r"e^{a}", sp.exp(a)),
+    (r"\frac12 a", a / 2),
+    (r"\sqrt{2\pi\sigma^2}", sp.sqrt(2 * sp.pi * sigma2)),
+    (r"0.5 a", a / 2),
+])
+def test_precedence(tex: str, expected) -> None:
+    assert sp.simplify(parse(tex) - expected) == 0, (tex, parse(tex))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# notation
+@pytest.mark.parametrize("tex", [r"x_i", r"x_{i}", r"x^{(i)}", r"x"])
+def test_observation_is_indexed(tex: str) -> None:
+    assert parse(tex) == x[i]
+
+
+def test_n_is_the_sample_size_unless_it_is_the_index() -> None:
+    total = parse(r"\frac{1}{n}\sum_{n=1}^{N} x^{(n)}")
+    (summation,) = total.atoms(sp.Sum)
+    index = summation.limits[0][0]
+    assert index.name == "n" and summation.function == x[index]
+    assert parse(r"\frac{\sigma^2}{n}") == sigma2 / N
+    assert parse(r"\sum\limits_{i=1}^{n} x_i") == sp.Sum(x[i], (i, 1, N))
+
+
+@pytest.mark.parametrize("tex", [r"\hat\mu", r"\hat{\mu}", r"\bar x", r"\bar{x}", r"\mu_{MLE}", r"\mu_{ML}",
+                                 r"\hat{\mu}_{\text{MLE}}", r"\hat\mu_{ML}"])
+def test_sample_mean_names(tex: str) -> None:
+    assert parse(tex) == muhat
+
+
+@pytest.mark.parametrize("tex", [r"\hat\sigma^2", r"\hat{\sigma}^{2}", r"\sigma^2_{MLE}", r"\sigma_{MLE}^2",
+                                 r"\left(\hat\sigma\right)^2"])
+def test_ml_variance_names(tex: str) -> None:
+    assert parse(tex) == sigma2hat
+
+
+def test_sigma_pi_logs_and_names() -> None:
+    assert parse(r"\sigma^2") == parse(r"\sigma^{2}") == sigma2
+    assert parse(r"\sigma") ** 2 == sigma2
+    assert parse(r"\pi") == sp.pi
+    assert parse(r"\ln a") == parse(r"\log a") == sp.log(a)
+    assert parse(r"S^2") == S2
+    assert parse(r"\delta_{ij}") == sp.KroneckerDelta(i, sp.Symbol("j", integer=True, positive=True), (1, N))
+    assert parse(r"\theta").is_Symbol
+
+
+@pytest.mark.parametrize("tex", [r"E[x_i]", r"E(x_i)", r"\mathbb{E}[x_i]", r"\mathbb{E}_{\mathcal{D}}[x_i]",
+                                 r"\mathbb{E}\left[x_i\right]", r"\operatorname{E}[x_i]"])
+def test_expectation_spellings(tex: str) -> None:
+    assert parse(tex) == Expectation(x[i])
+
+
+@pytest.mark.parametrize("tex", [r"Var[x_i]", r"Var(x_i)", r"\mathrm{Var}[x_i]", r"\operatorname{Var}(x_i)",
+                                 r"\text{Var}[x_i]"])
+def test_variance_spellings(tex: str) -> None:
+    assert parse(tex) == Variance(x[i])
+
+
+def test_densities_and_likelihood() -> None:
+    assert parse(r"p(x_i|\mu,\sigma^2)") == normal_pdf(x[i])
+    assert parse(r"\mathcal{N}(x_i \mid \mu, \sigma^2)") == normal_pdf(x[i])
+    assert parse(r"\mathcal{N}(a; \mu, \sigma)") == normal_pdf(a)  # a standard deviation after the bar
+    likelihood = sp.Product(normal_pdf(x[i]), (i, 1, N))
+    assert parse(r"p(\mathcal{D}|\mu,\sigma^2)") == likelihood
+    assert parse(r"p(x_1, \dots, x_N | \mu, \sigma^2)") == likelihood
+    assert parse(r"\log L") == sp.log(likelihood)
+    assert parse(r"\log \mathcal{L}") == sp.log(likelihood)
+    assert parse(r"\ell") == parse(r"\ell(\mu, \sigma^2)") == parse(r"\mathcal{L}") == ell
+
+
+def test_derivatives() -> None:
+    assert parse(r"\frac{\partial}{\partial\mu} \mu^2") == sp.Derivative(mu ** 2, mu)
+    assert parse(r"\frac{\partial \ell}{\partial \sigma^2}") == sp.Derivative(ell, sigma2)
+    assert parse(r"\frac{\partial^2 \ell}{\partial\mu^2}") == sp.Derivative(ell, (mu, 2))
+    assert parse(r"\nabla_\mu \mu^2 a") == sp.Derivative(mu ** 2 * a, mu)  # reaches to the end of the term
+    assert parse(r"\nabla_\mu \mu^2 + a") == sp.Derivative(mu ** 2, mu) + a
+    # d/dsigma by the chain rule through sigma^2
+    assert sp.simplify(parse(r"\frac{\partial}{\partial\sigma}\sigma^3").doit() - 3 * sigma2) == 0
+
+
+def test_matrix_mode() -> None:
+    assert looks_like_matrix(r"\Sigma_{aa}^{-1}") and looks_like_matrix(r"x^T A") and not looks_like_matrix(r"\sigma^2")
+    assert parse(r"\Sigma_{ba}", matrix=True) == pt.Sigma_ab.T
+    assert parse(r"\Sigma_{21}", matrix=True) == pt.Sigma_ab.T
+    assert parse(r"\Sigma_{aa}^{-1}", matrix=True) == pt.Sigma_aa.I
+    assert parse(r"(x_a - \mu_a)^\top", matrix=True) == (pt.x_a - pt.mu_a).T
+    assert parse(r"x_b^{T}", matrix=True) == parse(r"x_b^T", matrix=True) == pt.x_b.T
+    product = parse(r"\Sigma_{ab}\Sigma_{bb}^{-1}", matrix=True)
+    assert product == pt.Sigma_ab * pt.Sigma_bb.I != pt.Sigma_bb.I * pt.Sigma_ab.T.T  # order kept
+    block = parse(r"\begin{pmatrix} I & 0 \\ \Sigma_{ba}\Sigma_{aa}^{-1} & I \end{pmatrix}", matrix=True)
+    assert block.shape == (pt.m + pt.n, pt.m + pt.n)
+    explicit = parse(r"\det\begin{pmatrix} c & 0 \\ 0 & d \end{pmatrix}", matrix=True)  # (b is a vector here)
+    assert explicit == c * d
+
+
+@pytest.mark.parametrize("tex, reason", [
+    (r"\foo x", "unknown macro"),
+    (r"\frac{1}{2", "unexpected"),
+    (r"f(x_i)", "unknown function"),
+    (r"\arg\max_\mu \ell", "arg"),
+    (r"E x_i", "brackets"),
+    (r"\sum_{i \ne j} x_i", ""),
+    ("", "empty"),
+])
+def test_unparsed_names_fragment_and_reason(tex: str, reason: str) -> None:
+    with pytest.raises(Unparsed) as caught:
+        parse(tex)
+    assert reason in caught.value.reason or reason in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the false identity: x_i inside a sum depends on i
+def test_false_identity_is_invalid_with_both_sides() -> None:
+    verdict, method, message, example = judge_pair(r"\sum_{i=1}^{N} x_i^2",
+                                                   r"\frac{1}{N}\left(\sum_{i=1}^{N} x_i\right)^2")
+    assert verdict == "invalid" and method == "numeric"
+    assert example["lhs"] != example["rhs"] and "N" in example
+
+
+def test_true_identity_is_proved() -> None:
+    verdict, method, _, _ = judge_pair(r"\sum_{i=1}^N (x_i - \bar x)^2", r"\sum_{i=1}^N x_i^2 - N\bar x^2")
+    assert (verdict, method) == ("valid", "symbolic")
+
+
+def test_wrong_matrix_order_is_invalid() -> None:
+    verdict, _, _, _ = judge_pair(r"\Sigma_{ba}\Sigma_{aa}^{-1}\Sigma_{ab}", r"\Sigma_{ab}\Sigma_{aa}^{-1}\Sigma_{ba}")
+    assert verdict == "invalid"
+    verdict, _, _, _ = judge_pair(r"(\Sigma_{ba}\Sigma_{aa}^{-1})^T", r"\Sigma_{aa}^{-1}\Sigma_{ab}")
+    assert verdict == "valid"
+
+
+def test_not_equalities_are_not_checked() -> None:
+    for relation in ("propto", "implies", "approx"):
+        verdict, method, message, _ = judge_pair("a", "b", relation)
+        assert verdict == "not_checked" and method is None and "not" in message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# extraction
+def _steps(tmp_path, text: str, name: str = "notes.md"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return extract_steps(path)
+
+
+def test_chains_and_rows(tmp_path) -> None:
+    steps = _steps(tmp_path, "Prose with $a = b$ inline.\n\n$$\na = b = c\n$$\n\n$$\n\\begin{aligned}\n"
+                             "a &= b \\\\\\\n&= c \\quad \\text{(by X)} \\\\\\\n&= d.\n\\end{aligned}\n$$\n")
+    assert [(s.lhs, s.rhs, s.line) for s in steps] == [
+        ("a", "b", 4), ("b", "c", 4), ("a", "b", 9), ("b", "c", 10), ("c", "d", 11)]
+    assert {s.block for s in steps} == {1, 2}
+
+
+def test_latex_environments_and_annotations(tmp_path) -> None:
+    text = ("\\begin{align}\n  a &= b \\nonumber \\\\\n  &= c \\tag{1}\\label{eq:x}\n\\end{align}\n"
+            "% a = b in a comment\n\\begin{equation}\\begin{split} p &= q, \\quad r = s\\end{split}\\end{equation}\n"
+            "\\[ u \\propto v = w \\]\n")
+    steps = _steps(tmp_path, text, "notes.tex")
+    assert [(s.lhs, s.relation, s.rhs) for s in steps] == [
+        ("a", "=", "b"), ("b", "=", "c"), ("p", "=", "q"), ("r", "=", "s"), ("u", "propto", "v"), ("v", "=", "w")]
+
+
+def test_matrices_keep_their_rows_and_fenced_math(tmp_path) -> None:
+    text = ("```python\nx = 1\n```\n\n```math\n\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix} = M\n```\n"
+            "  $a = b$  \n")
+    steps = _steps(tmp_path, text)
+    assert [(s.lhs, s.rhs) for s in steps] == [(r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}", "M"), ("a", "b")]
+
+
+def test_implication_pairs_the_sides_of_the_arrow(tmp_path) -> None:
+    steps = _steps(tmp_path, "$$ a - b = 0 \\quad\\Rightarrow\\quad a = b $$\n")
+    assert [(s.lhs, s.relation, s.rhs) for s in steps] == [("a - b", "=", "0"), ("0", "implies", "a"),
+                                                           ("a", "=", "b")]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "empty"), (b"   \n", "empty"), (b"\x00\x01$$a=b$$", "binary"), (b"\xff\xfe$$ a $$", "not UTF-8"),
+    (b"$$a=b$$\n" * 200_000, "too large"),
+])
+def test_file_errors(tmp_path, content: bytes, problem: str) -> None:
+    path = tmp_path / "bad.md"
+    path.write_bytes(content)
+    with pytest.raises(FileError, match=problem):
+        read_text(path)
