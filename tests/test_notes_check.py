@@ -1,0 +1,106 @@
+"""`gaussproof check` on the notes corpus (tests/notes_corpus, expected verdicts in expected.json), its JSON
+schema and exit codes, and a fuzz test: malformed input never crashes."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from derivations.cli import main
+from derivations.notes import FileError, check_file, judge_pair
+from derivations.notes.extract import extract_steps
+from derivations.notes.judge import VERDICTS
+
+CORPUS = Path(__file__).resolve().parent / "notes_corpus"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+NOTES = sorted(k for k in EXPECTED if k.startswith(("correct/", "corrupted/")))
+
+
+@lru_cache(maxsize=None)
+def _results(name: str):
+    return tuple(check_file(CORPUS / name))
+
+
+@pytest.mark.parametrize("name", NOTES)
+def test_corpus_file(name: str) -> None:
+    results, expected = _results(name), EXPECTED[name]
+    assert len(results) == len(expected), f"{name}: extracted {len(results)} steps, expected.json has {len(expected)}"
+    for number, (result, wanted) in enumerate(zip(results, expected), start=1):
+        where = f"{name} step {number} (line {result.line}): {result.step[:80]}: {result.message}"
+        if wanted == "invalid":
+            assert result.verdict == "invalid", where
+            assert result.counterexample or "shape" in result.message, where
+        else:
+            assert result.verdict != "invalid", where
+        if result.verdict == "not_checked":
+            assert result.message.strip(), where
+
+
+def test_corpus_totals() -> None:
+    results = [r for name in NOTES for r in _results(name)]
+    expected = [v for name in NOTES for v in EXPECTED[name]]
+    not_checked = sum(r.verdict == "not_checked" for r in results)
+    assert not_checked <= 0.10 * len(results)
+    caught = sum(r.verdict == "invalid" and e == "invalid" for r, e in zip(results, expected))
+    false_alarms = sum(r.verdict == "invalid" and e != "invalid" for r, e in zip(results, expected))
+    assert caught == expected.count("invalid") and false_alarms == 0
+
+
+def test_json_schema_and_exit_code(capsys) -> None:
+    code = main(["check", "--format", "json", str(CORPUS / "corrupted" / "bias_fenced.md")])
+    records = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert records and all(set(r) == {"file", "line", "block", "step", "lhs", "rhs", "verdict", "method",
+                                      "counterexample", "message"} for r in records)
+    for r in records:
+        assert r["verdict"] in VERDICTS and r["method"] in ("symbolic", "numeric", None)
+        assert isinstance(r["line"], int) and isinstance(r["block"], int)
+        assert (r["verdict"] == "not_checked") == (r["method"] is None)
+    invalid = [r for r in records if r["verdict"] == "invalid"]
+    assert invalid and all({"lhs", "rhs"} <= set(r["counterexample"]) for r in invalid)
+
+
+def test_text_report_and_exit_codes(capsys, tmp_path) -> None:
+    assert main(["check", str(CORPUS / "correct" / "bias_hugo.md")]) == 0
+    out = capsys.readouterr().out
+    assert "bias_hugo.md:15: VALID (symbolic)" in out and out.rstrip().endswith("0 not checked")
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    assert main(["check", str(empty)]) == 2
+    assert "empty file" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------------
+FRAGMENTS = ["x_i", "x_{i}", "x^{(n)}", r"\sum_{i=1}^{N}", r"\sum\limits", r"\prod", r"\frac{", "}{", "}", "{",
+             "(", ")", "[", "]", r"\left(", r"\right)", "^2", "^{", "_", r"\sigma", r"\mu", r"\hat\mu", r"\log",
+             r"\exp", r"\sqrt", "E[", "Var(", r"\mathbb{E}", r"\partial", r"\Sigma_{ab}", "^T", "^{-1}", "+", "-",
+             "/", r"\cdot", "=", "&=", r"\\", r"\text{(x)}", r"\foo", r"\begin{pmatrix}", r"\end{pmatrix}", "&",
+             "N", "n", "1", "2", "0", r"\pi", "|", ",", r"\Rightarrow", r"\propto", "$$", "\n", " ", "\x00", "é"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=14), st.lists(st.sampled_from(FRAGMENTS), max_size=14))
+def test_fuzz_step_always_gets_a_verdict(left: list[str], right: list[str]) -> None:
+    verdict, method, message, _ = judge_pair("".join(left), "".join(right), seconds=2.0)
+    assert verdict in VERDICTS and message
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.binary(max_size=4).map(lambda b: b.decode("latin-1")),
+                max_size=30))
+def test_fuzz_file_gives_verdicts_or_a_file_error(tmp_path, pieces: list[str]) -> None:
+    path = tmp_path / "fuzz.md"
+    path.write_bytes(("$$" + "".join(pieces) + "$$").encode("utf-8", "surrogateescape"))
+    try:
+        steps = extract_steps(path)
+    except FileError:
+        return
+    for step in steps[:3]:
+        verdict, _, message, _ = judge_pair(step.lhs, step.rhs, step.relation, seconds=2.0)
+        assert verdict in VERDICTS and message
