@@ -54,14 +54,18 @@ def spd_det(matrix: np.ndarray) -> np.ndarray:
 
 
 def spd_quadratic(matrix: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """u^T S^-1 u = |L^-1 u|^2 for S = L L^T and column vectors ``vectors`` of shape (..., p, 1).
+    """u^T S^-1 u for S symmetric positive definite and column vectors u of shape (..., p, 1); shape (...)."""
+    return spd_quadratic_rows(matrix, vectors[..., 0])
+
+
+def spd_quadratic_rows(matrix: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """u^T S^-1 u = |L^-1 u|^2 for S = L L^T and vectors stored as rows, u of shape (..., p).
 
     S is factorised once; L^-1 (the inverse of the p x p triangular factor, never of S) is applied to all
     the vectors in one matrix product. Returns shape (...), the batch axes of S and u broadcast.
     """
     lower = np.linalg.cholesky(matrix)
     inverse_factor = np.linalg.solve(lower, np.broadcast_to(np.eye(lower.shape[-1]), lower.shape))
-    u = vectors[..., 0]
     if inverse_factor.ndim == 2:
         whitened = u @ inverse_factor.T
     else:
@@ -93,7 +97,7 @@ class CholeskyPrinter(NumPyPrinter):
     def _product(self, factors: list) -> str:
         quadratic = _quadratic_form(sp.MatMul(*factors)) if len(factors) == 3 else None
         if quadratic:  # a 1 x 1 matrix
-            return f"_spd_quadratic({self._print(quadratic[0])}, {self._print(quadratic[1])})[..., None, None]"
+            return f"{self._quadratic_call(*quadratic)}[..., None, None]"
         for k, factor in enumerate(factors):
             if isinstance(factor, sp.Inverse):
                 matrix, left, right = self._print(factor.arg), factors[:k], factors[k + 1:]
@@ -115,10 +119,23 @@ class CholeskyPrinter(NumPyPrinter):
     def _print_MatAdd(self, expr: sp.MatAdd) -> str:
         return "(" + " + ".join(self._print(term) for term in expr.args) + ")"
 
+    def _print_Add(self, expr: sp.Add) -> str:
+        # Constants first, then terms free of vectors (e.g. a log determinant, one value per covariance),
+        # terms in vectors (e.g. a quadratic form, one value per point) last: Python adds left to right, so a
+        # batch of points costs one pass for the sum instead of one per term.
+        def vectors(term: sp.Basic) -> bool:
+            return any(symbol.shape[1] == 1 for symbol in term.atoms(sp.MatrixSymbol))
+
+        terms = sorted(expr.args, key=lambda term: (not term.is_number, vectors(term)))
+        return "(" + " + ".join(f"({self._print(term)})" for term in terms) + ")"
+
+    def _quadratic_call(self, matrix: sp.MatrixExpr, vector: sp.MatrixExpr) -> str:
+        return f"_spd_quadratic({self._print(matrix)}, {self._print(vector)})"
+
     def _print_Trace(self, expr: sp.Trace) -> str:
         quadratic = _quadratic_form(expr.arg)
         if quadratic:
-            return f"_spd_quadratic({self._print(quadratic[0])}, {self._print(quadratic[1])})"
+            return self._quadratic_call(*quadratic)
         return f"numpy.trace({self._print(expr.arg)}, axis1=-2, axis2=-1)"
 
     def _print_Determinant(self, expr: sp.Determinant) -> str:
@@ -130,8 +147,35 @@ class CholeskyPrinter(NumPyPrinter):
         return super()._print_log(expr)
 
 
-def matrix_function(expr: sp.MatrixExpr, arguments: Sequence[sp.MatrixSymbol]) -> Callable:
-    """A NumPy function of the arrays for ``arguments`` that evaluates the matrix expression ``expr``."""
+class RowVectorCholeskyPrinter(CholeskyPrinter):
+    """CholeskyPrinter for results in which vectors enter only through sums and quadratic forms u^T S^-1 u
+    (a log density, a Mahalanobis distance): vectors are passed as rows, shape (..., p), the natural layout
+    of a batch of points (no trailing axis of length 1 in the element-wise passes over the points). Any
+    other product with a vector is refused."""
+
+    def _quadratic_call(self, matrix: sp.MatrixExpr, vector: sp.MatrixExpr) -> str:
+        return f"_spd_quadratic_rows({self._print(matrix)}, {self._print(vector)})"
+
+    def _product(self, factors: list) -> str:
+        if len(factors) > 1 and not (len(factors) == 3 and _quadratic_form(sp.MatMul(*factors))):
+            if any(factor.shape[1] == 1 or factor.shape[0] == 1 for factor in factors):
+                raise ValueError(f"vectors as rows: only quadratic forms can be printed, not {sp.MatMul(*factors)}")
+        return super()._product(factors)
+
+    def _print_Trace(self, expr: sp.Trace) -> str:
+        if not _quadratic_form(expr.arg):
+            raise ValueError(f"vectors as rows: only traces of quadratic forms can be printed, not {expr}")
+        return super()._print_Trace(expr)
+
+
+def matrix_function(expr: sp.MatrixExpr, arguments: Sequence[sp.MatrixSymbol], vectors_as_rows: bool = False
+                    ) -> Callable:
+    """A NumPy function of the arrays for ``arguments`` that evaluates the matrix expression ``expr``.
+
+    Vectors (p x 1 symbols) are arrays of shape (..., p, 1); with ``vectors_as_rows`` (for scalar results in
+    which vectors enter only through sums and quadratic forms) arrays of shape (..., p).
+    """
     helpers = {"_spd_solve": spd_solve, "_spd_inverse": spd_inverse, "_spd_logdet": spd_logdet, "_spd_det": spd_det,
-               "_spd_quadratic": spd_quadratic}
-    return sp.lambdify(list(arguments), expr, modules=[helpers, "numpy"], printer=CholeskyPrinter, cse=False)
+               "_spd_quadratic": spd_quadratic, "_spd_quadratic_rows": spd_quadratic_rows}
+    printer = RowVectorCholeskyPrinter if vectors_as_rows else CholeskyPrinter
+    return sp.lambdify(list(arguments), expr, modules=[helpers, "numpy"], printer=printer, cse=False)

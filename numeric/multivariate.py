@@ -50,14 +50,15 @@ def _log_density(p: int) -> Callable:
     """log N(x | mu, Sigma) at dimension p: the log of ``gaussian_density``, expanded."""
     x, mean, cov = sp.MatrixSymbol("x", p, 1), sp.MatrixSymbol("mu", p, 1), sp.MatrixSymbol("Sigma", p, p)
     log_density = sp.expand_log(sp.log(_density.gaussian_density(x, mean, cov)), force=True)
-    return matrix_function(log_density, [x, mean, cov])
+    return matrix_function(log_density, [x, mean, cov], vectors_as_rows=True)
 
 
 @lru_cache(maxsize=None)
 def _generated(name: str) -> Callable:
     if name == "mahalanobis":
         form = registry.get("mahalanobis").chain("distance").first  # (x - mu)^T Sigma^-1 (x - mu)
-        return matrix_function(sp.sqrt(sp.Trace(form)), [_density.xv, _density.muv, _density.Sigma])
+        return matrix_function(sp.sqrt(sp.Trace(form)), [_density.xv, _density.muv, _density.Sigma],
+                               vectors_as_rows=True)
     if name in ("marginal-mean", "marginal-covariance"):
         zero = sp.ZeroMatrix(_part.A.shape[0], 1)
         mean, cov = (e.doit() for e in _part.affine_moments(_part.A, zero, _part.mu, _part.Sigma))
@@ -124,7 +125,7 @@ def logpdf(x, mean, cov) -> np.ndarray:
     ndarray, shape broadcast(x.shape[:-1], mean.shape[:-1], cov.shape[:-2])
     """
     x, mean, cov = _point_arguments(x, mean, cov)
-    return np.asarray(_log_density(cov.shape[-1])(_column(x), _column(mean), cov), dtype=float)
+    return np.asarray(_log_density(cov.shape[-1])(x, mean, cov), dtype=float)
 
 
 def pdf(x, mean, cov) -> np.ndarray:
@@ -139,7 +140,7 @@ def mahalanobis(x, mean, cov) -> np.ndarray:
     Shapes as in :func:`logpdf`; the square of the result is the quadratic form.
     """
     x, mean, cov = _point_arguments(x, mean, cov)
-    return np.asarray(_generated("mahalanobis")(_column(x), _column(mean), cov), dtype=float)
+    return np.asarray(_generated("mahalanobis")(x, mean, cov), dtype=float)
 
 
 # ---- partitioned Gaussian ----------------------------------------------------------------------------------

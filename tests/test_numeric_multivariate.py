@@ -13,6 +13,7 @@ import inspect
 import mpmath
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
@@ -83,7 +84,27 @@ def test_generated_code_factorises_and_never_inverts():
         ("mahalanobis", "conditional-mean", "conditional-covariance", "mean-y", "covariance-y",
          "posterior-mean", "posterior-covariance")]
     assert all("inv(" not in source for source in sources)
-    assert "_spd_logdet(Sigma)" in sources[0] and "_spd_quadratic(Sigma" in sources[0]
+    assert "_spd_logdet(Sigma)" in sources[0] and "_spd_quadratic_rows(Sigma" in sources[0]
+
+
+def test_rows_printer_refuses_other_vector_products():
+    """Vectors as rows are only sound for sums and quadratic forms; anything else is refused, not misprinted."""
+    from numeric._linalg_codegen import matrix_function
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    S, u = sp.MatrixSymbol("S", k, k), sp.MatrixSymbol("u", k, 1)
+    with pytest.raises(ValueError, match="only quadratic forms"):
+        matrix_function(S * u, [S, u], vectors_as_rows=True)
+    with pytest.raises(ValueError, match="only traces of quadratic forms"):
+        matrix_function(sp.Trace(u * u.T), [u], vectors_as_rows=True)
+
+
+def test_one_matrix_many_right_hand_sides_solved_as_columns():
+    from numeric._linalg_codegen import spd_solve
+
+    rng = np.random.default_rng(4)
+    cov, rhs = random_spd(3, rng), rng.normal(size=(5, 2, 3, 2))
+    np.testing.assert_allclose(spd_solve(cov, rhs), np.linalg.solve(cov, rhs), rtol=1e-10)
 
 
 def _mp_logpdf(x, mean, cov) -> float:
