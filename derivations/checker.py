@@ -135,8 +135,9 @@ def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozens
     exprs = [e.xreplace(values).doit() for e in exprs]
     exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
     exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]
-    scalars = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in exprs)), key=str)
+    labels = {a.base.label for a in indexed}  # x of x[1]: a name, not a value (x[1] gets its own)
+    scalars = sorted(set().union(*(e.free_symbols for e in exprs)) - labels, key=str)
     values.update({s: _random_value(s, rng, n) for s in scalars})
     values.update({a: _random_value(a, rng, n) for a in indexed})
     exprs = [e.xreplace({k: v for k, v in values.items() if not isinstance(k, sp.MatrixSymbol)}) for e in exprs]
