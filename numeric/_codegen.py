@@ -45,8 +45,11 @@ def scalar_function(expr: sp.Expr, parameters: Sequence[sp.Symbol]) -> Callable:
 def sum_outer(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """sum_n left_nr right_ns for left of shape (..., N, p, 1) and right of shape (..., N, 1, p): one matrix
     product (..., p, N) @ (..., N, p), returned with a kept sample axis, shape (..., 1, p, p)."""
-    left, right = np.broadcast_arrays(left, np.swapaxes(right, -1, -2))
-    return (np.swapaxes(left[..., 0], -1, -2) @ right[..., 0])[..., np.newaxis, :, :]
+    left, right = np.broadcast_arrays(left[..., 0], right[..., 0, :])
+    if left.ndim == 2:  # one data set: one BLAS matrix product
+        return (left.T @ right)[np.newaxis]
+    # a batch of data sets: einsum (a stack of small matrix products is slower, by up to 8x for batch-contiguous data)
+    return np.einsum("...nr,...ns->...rs", left, right)[..., np.newaxis, :, :]
 
 
 class VectorSamplePrinter(NumPyPrinter):
