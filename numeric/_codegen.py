@@ -43,8 +43,8 @@ def scalar_function(expr: sp.Expr, parameters: Sequence[sp.Symbol]) -> Callable:
 
 # ---- vector samples: x[n, r] is component r of observation n ------------------------------------------------
 def sum_outer(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """sum_n left_nr right_ns for left of shape (..., N, p, 1) and right of shape (..., N, 1, p): one matrix
-    product (..., p, N) @ (..., N, p), returned with a kept sample axis, shape (..., 1, p, p)."""
+    """sum_n left_nr right_ns for left of shape (..., N, p, 1) and right of shape (..., N, 1, p), without an
+    (N, p, p) temporary (a matrix product, or einsum over a batch), with a kept sample axis: (..., 1, p, p)."""
     left, right = np.broadcast_arrays(left[..., 0], right[..., 0, :])
     if left.ndim == 2:  # one data set: one BLAS matrix product
         return (left.T @ right)[np.newaxis]
