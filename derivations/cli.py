@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import cli_numeric, registry
+from . import cli_numeric, cli_sheet, registry
 from .checker import Method, Report, Status, verify
 from .printing import expr_text, to_json, to_latex, to_text
 
@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="simulated data sets per claim (default 200000)")
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     cli_numeric.add_commands(commands)  # fit, plot
+    cli_sheet.add_command(commands)  # sheet
     notes = commands.add_parser("check", help="check the equality chains in Markdown/LaTeX notes step by step")
     notes.add_argument("files", nargs="+", metavar="FILE")
     notes.add_argument("--format", choices=("text", "json"), default="text")
@@ -136,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command in ("fit", "plot"):
             return cli_numeric.run(args)
+        if args.command == "sheet":
+            return cli_sheet.run(args)
         if args.command == "simulate":
             return _simulate(args.names, args.samples, args.seed)
         if args.command == "check":

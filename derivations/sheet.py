@@ -118,6 +118,11 @@ class Entry:
     derivation_steps: tuple[Line, ...] = ()  #: every step of the chain (``with_steps``), else empty
 
     @property
+    def id(self) -> str:
+        """``derivation/chain``: what ``gaussproof show`` and the tests look it up by."""
+        return f"{self.derivation}/{self.slug}"
+
+    @property
     def status(self) -> str:
         """How the entry was verified, in words."""
         if self.failed:
@@ -373,7 +378,7 @@ def render_markdown(sheet: Sheet) -> str:
             for entry in section.entries:
                 out += [f"**{entry.title}**", "", "$$",
                         _lines_latex(entry.result, entry.derivation, justify=False), "$$", ""]
-                out += [f"- Why: {entry.justification}", f"- Verified: {entry.status}"]
+                out += [f"- Why: {entry.justification}", f"- Verified: {entry.status} (`{entry.id}`)"]
                 out += [f"- {_claim_text(c, _md_code)}" for c in entry.claims]
                 out.append("")
                 if entry.derivation_steps:
@@ -445,7 +450,7 @@ def render_latex(sheet: Sheet) -> str:
                 out += ["", f"\\paragraph{{{_tex_text(entry.title)}}}",
                         f"\\[\\sheetfit{{{_lines_latex(entry.result, entry.derivation, justify=False)}}}\\]",
                         f"\\sheetnote{{Why: {_tex_text(entry.justification)}}}",
-                        f"\\sheetnote{{Verified: {_tex_text(entry.status)}}}"]
+                        f"\\sheetnote{{Verified: {_tex_text(entry.status)} ({_tex_code(entry.id)})}}"]
                 out += [f"\\sheetnote{{{_claim_text(c, _tex_code)}}}" for c in entry.claims]
                 if entry.derivation_steps:
                     steps = _lines_latex(entry.derivation_steps, entry.derivation, justify=True)
@@ -536,7 +541,7 @@ def render_html(sheet: Sheet) -> str:
                         + "".join(_line_mathml(line, entry.derivation) for line in entry.result) + "</math></div>",
                         f'<p class="note">Why: {_html_text(entry.justification)}</p>',
                         f'<p class="note{" status-failed" if entry.failed else ""}">Verified: '
-                        f"{html.escape(entry.status)}</p>"]
+                        f"{html.escape(entry.status)} ({_html_code(entry.id)})</p>"]
                 out += [f'<p class="note">{_claim_text(c, _html_code)}</p>' for c in entry.claims]
                 if entry.derivation_steps:
                     out.append('<table class="steps">')
@@ -647,15 +652,24 @@ def render(sheet: Sheet, fmt: str) -> bytes:
     return output if isinstance(output, bytes) else output.encode("utf-8")
 
 
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then ``os.replace``.
-    On any failure no file is left behind and SheetError names the problem."""
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise SheetError unless ``path`` names a file that can be created in an existing directory."""
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
+    directory = target.parent
     if target.is_dir():
         raise SheetError(f"cannot write {path}: it is a directory")
     if not directory.is_dir():
         raise SheetError(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SheetError(f"cannot write {path}: directory {directory} is not writable")
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then ``os.replace``.
+    On any failure no file is left behind and SheetError names the problem."""
+    check_writable(path)
+    target = Path(path)
+    directory = target.parent
     temporary = None
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -676,4 +690,4 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> None:
 __all__ = ["GROUPS", "CHAIN_GROUPS", "CLAIM_CHAINS", "SEED", "SAMPLES", "MAX_LATEX", "FORMATS", "SheetError",
            "Line", "Claim", "Entry", "Section", "Group", "Sheet", "group_of", "build_sheet", "render",
            "render_markdown", "render_latex", "render_html", "render_pdf", "pdf_engine", "find_chromium",
-           "run_chromium", "write_atomically"]
+           "run_chromium", "check_writable", "write_atomically"]
