@@ -53,7 +53,8 @@ def load_columns(path: str | Path) -> np.ndarray:
                 try:
                     value = float(field)
                 except ValueError:
-                    raise ValueError(f"{path}, line {number}: not a number: {field!r}") from None
+                    hint = " (mark a header line as a comment with #)" if not rows else ""
+                    raise ValueError(f"{path}, line {number}: not a number: {field!r}{hint}") from None
                 if not math.isfinite(value):
                     raise ValueError(f"{path}, line {number}: {field!r} is not a finite number (NaN or inf)")
                 values.append(value)

@@ -151,13 +151,18 @@ def density_figure(mean=(0.0, 0.0), cov=((1.0, 0.6), (0.6, 2.0))):
     from .multivariate import pdf
 
     mean, cov = _mean_cov(mean, cov)
-    g1, g2, grid = _grid(mean, cov, points=80)
+    s1, s2, coarse = _grid(mean, cov, points=50)
+    g1, g2, grid = _grid(mean, cov)
     density = np.asarray(pdf(grid, mean, cov), dtype=float)
 
     plt = _pyplot()
     figure = plt.figure(figsize=(11, 4.8))
     surface = figure.add_subplot(1, 2, 1, projection="3d")
-    surface.plot_surface(g1, g2, density, cmap="viridis", linewidth=0, antialiased=True)
+    # Stride 1: every face is a quadrilateral. With faces of mixed sizes (plot_surface's default downsampling),
+    # matplotlib 3.11 pads them in an uninitialised array and projects the padding too, which warns "overflow
+    # encountered in dot" at random (matplotlib issue #32272, open; fix proposed in PR #32310).
+    surface.plot_surface(s1, s2, np.asarray(pdf(coarse, mean, cov), dtype=float), rstride=1, cstride=1,
+                         cmap="viridis", linewidth=0, antialiased=True)
     surface.set_xlabel("$x_1$")
     surface.set_ylabel("$x_2$")
     surface.set_zlabel("density")
