@@ -331,24 +331,27 @@ def _elision(line: Line, derivation: str) -> str:
 _TEX_RELATION = {Relation.EQUAL: "=", Relation.IFF: r"\iff", Relation.NEG_DEF: r"\prec 0"}
 
 
-def _lines_latex(lines: Sequence[Line], derivation: str, justify: bool) -> str:
-    """Displayed lines as an amsmath ``aligned`` block (one row per line)."""
+def _lines_latex(lines: Sequence[Line], derivation: str, justify: bool, numbered: bool = False) -> str:
+    """Displayed lines as an amsmath ``aligned`` block (one row per line), a statement of two lines (or
+    first = last < 0) on one line; ``justify`` puts each justification beside its row, ``numbered`` a
+    number (k) that a list of justifications below refers to."""
     rows = []
     for k, line in enumerate(lines):
         body = _elision(line, derivation) if line.elided else (line.latex or "")
         if line.relation is Relation.START:
-            row = f"&{body}" if justify or len(lines) > 2 else body
+            row = f"&{body}"
         elif line.relation is Relation.NEG_DEF:
             row = f"&{_TEX_RELATION[line.relation]}"
         else:
             row = f"&{_TEX_RELATION[line.relation]} {body}"
         if justify and line.justification and k:
             row += f" && \\text{{{line.justification}}}"
+        if numbered:
+            row += f" && \\text{{({k + 1})}}"
         rows.append(row)
-    if len(lines) == 2 and not justify:  # first REL last on one line
-        return rows[0] + " " + rows[1].lstrip("&")
-    if len(lines) == 3 and lines[2].relation is Relation.NEG_DEF and not justify:
-        return rows[0].lstrip("&") + " " + rows[1].lstrip("&") + " " + rows[2].lstrip("&")
+    statement = len(lines) == 2 or (len(lines) == 3 and lines[2].relation is Relation.NEG_DEF)
+    if statement and not (justify or numbered):  # first REL last (< 0) on one line
+        return " ".join(row.lstrip("&") for row in rows)
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
@@ -382,8 +385,8 @@ def render_markdown(sheet: Sheet) -> str:
                 out += [f"- {_claim_text(c, _md_code)}" for c in entry.claims]
                 out.append("")
                 if entry.derivation_steps:
-                    out += ["$$", _lines_latex(entry.derivation_steps, entry.derivation, justify=False),
-                            "$$", ""]
+                    out += ["$$", _lines_latex(entry.derivation_steps, entry.derivation, justify=False,
+                                               numbered=True), "$$", ""]
                     out += [f"{k}. {line.justification}" for k, line in enumerate(entry.derivation_steps, 1)]
                     out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
