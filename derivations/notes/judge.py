@@ -20,10 +20,11 @@ import sympy as sp
 from .. import partitioned as pt
 from ..checker import Context, Status, check_step
 from ..core import Method, Relation, Step
+from ..notation import N
 from .extract import Chain, ExtractedStep
 from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Unparsed, looks_like_matrix, parse
 
-__all__ = ["StepResult", "judge", "judge_pair", "STEP_TIME_LIMIT", "VERDICTS"]
+__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "STEP_TIME_LIMIT", "VERDICTS"]
 
 #: Seconds for the symbolic attempt, and again for the numeric fallback.
 STEP_TIME_LIMIT = 5.0
@@ -183,3 +184,188 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT) -> StepResult:
                                                           _chain_text(step.chain), seconds)
     return StepResult(step.file, step.line, step.block, step.lhs, step.rhs, step.relation, verdict, method,
                       message, counterexample, time.perf_counter() - begin)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# score equations: "e = 0" with a free parameter is an equation to solve, judged with the solution that follows
+_ARROWS = ("implies", "iff", "therefore")
+_ZERO = re.compile(r"^\s*(?:0|\\(?:mathbf|boldsymbol|bm|vec)\s*\{?\s*0\s*\}?)\s*$")
+_ESTIMATE_TAG = re.compile(r"_\s*\{?\s*(?:\\(?:text|mathrm|rm)\s*\{?\s*)?(?:MLE|ML|mle|ml)\s*\}?\s*\}?"
+                           r"|\^\s*(?:\{\s*\*\s*\}|\*|\\ast|\{\s*\\ast\s*\})")
+_ACCENT = re.compile(r"\\(?:hat|widehat|tilde|widetilde)\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[a-zA-Z]+|[a-zA-Z])")
+
+
+@dataclass(frozen=True)
+class _Equation:
+    """An ``e = 0`` step that is not an identity: ``expr`` (normal form of e) and its parameters."""
+
+    expr: sp.Expr
+    parameters: frozenset
+
+
+def _data_free(factor) -> bool:
+    return not (factor.has(sp.Indexed) or factor.has(sp.Sum) or factor.has(sp.Product))
+
+
+def equation_parameters(expr) -> frozenset:
+    """The parameters an equation ``expr = 0`` can be solved for: the free symbols (not the data, N or an
+    index) of its factors that involve the data. A factor free of the data (1/sigma^2 in front of a score) is
+    not solved for; with no data at all every factor counts."""
+    factors = sp.Mul.make_args(sp.factor_terms(sp.together(expr)))
+    kept = [f for f in factors if not _data_free(f)] or list(factors)
+    labels = {a.base.label for a in expr.atoms(sp.Indexed)}
+    symbols = set().union(*(f.free_symbols for f in kept)) - labels - {N}
+    return frozenset(s for s in symbols if type(s) is sp.Symbol and not s.is_integer)  # not x[i], not a bound dummy
+
+
+def _as_equation(step: ExtractedStep) -> _Equation | None:
+    """The equation of an ``e = 0`` (or ``0 = e``) step with parameters left in e, in scalar mode; None if the
+    step is not of that form."""
+    if step.relation != "=" or looks_like_matrix(_chain_text(step.chain)):
+        return None
+    if _ZERO.match(step.rhs):
+        side = step.lhs
+    elif _ZERO.match(step.lhs):
+        side = step.rhs
+    else:
+        return None
+    try:
+        expr = _scalar_context().normal_form(parse(side))
+    except Exception:  # unparsed, or SymPy failing on it: then it is not judged as an equation either
+        return None
+    if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)) or expr == 0:
+        return None
+    parameters = equation_parameters(expr)
+    return _Equation(expr, parameters) if parameters else None
+
+
+def solution_target(tex: str) -> tuple[sp.Symbol, bool, bool] | None:
+    r"""What a solution line's left side names: (parameter, squared, estimate). ``\hat\theta``,
+    ``\theta_{ML}``, ``\theta^*``, ``\theta`` -> theta; ``\hat\sigma^2``, ``\sigma^2_{MLE}`` -> sigma^2;
+    ``\hat\sigma`` -> sigma^2 with squared False (the value is a standard deviation); ``\bar x`` -> mu.
+    ``estimate``: the name carries an estimate mark. None if the text is not such a name."""
+    text = tex.strip()
+    marked = bool(_ACCENT.search(text) or _ESTIMATE_TAG.search(text))
+    text = _ESTIMATE_TAG.sub("", _ACCENT.sub(lambda m: m.group(1), text))
+    if re.fullmatch(r"\\bar\s*\{?\s*x\s*\}?", text):
+        return (sp.Symbol("mu", real=True), True, True)
+    try:
+        value = parse(text)
+    except Unparsed:
+        return None
+    if isinstance(value, sp.Symbol) and not value.is_integer and value != N:
+        return value, True, marked
+    base, exponent = value.as_base_exp() if isinstance(value, sp.Pow) else (None, None)
+    if isinstance(base, sp.Symbol) and exponent == sp.Rational(1, 2):
+        return base, False, marked
+    return None
+
+
+def _solution_of(equation: _Equation, lhs: str, rhs: str):
+    """(parameter, value) if ``lhs = rhs`` states a value of one of the equation's parameters."""
+    target = solution_target(lhs)
+    if target is None or target[0] not in equation.parameters:
+        return None
+    parameter, direct, _ = target
+    try:
+        value = parse(rhs)
+    except Unparsed:
+        return None
+    if isinstance(value, (sp.MatrixBase, sp.MatrixExpr)):
+        return None
+    return parameter, (value if direct else value ** 2)
+
+
+def _judge_equation(equation: _Equation, parameter, value, seconds: float):
+    """The equation with the solution substituted, judged (through the checker) against 0."""
+    context = _scalar_context()
+    residual = equation.expr.subs(parameter, value)
+    start = Step(residual, "equation at the stated solution", Relation.START)
+    verdict = check_step(start, Step(sp.Integer(0), "notes"), context, seconds=seconds)
+    if verdict.status is Status.NOT_CHECKED and "time limit" in verdict.message:
+        verdict = check_step(start, Step(sp.Integer(0), "notes", method=Method.NUMERIC), context, seconds=seconds)
+    status = {Status.VALID: "valid", Status.INVALID: "invalid", Status.NOT_CHECKED: "not_checked"}[verdict.status]
+    method = verdict.method.value if verdict.method is not None and status != "not_checked" else None
+    return status, method, verdict.message, dict(verdict.counterexample) if verdict.counterexample else None
+
+
+def _equation_message(status: str, parameter, solution: str, where: str, detail: str) -> str:
+    name = "sigma^2" if str(parameter) == "sigma^2" else str(parameter)
+    claim = {"valid": "is solved by", "invalid": "is NOT solved by", "not_checked": "could not be checked at"}
+    return f"an equation in {name}, which {claim[status]} the stated solution {solution} ({where}): {detail}"
+
+
+def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain_number: int, position: int):
+    """(step index, where) of the steps after an equation that could state its solution: in the same chain,
+    a step ``a = b`` right after an arrow; then the first step of the next chain."""
+    members = chains[chain_number]
+    for k in range(position + 1, len(members)):
+        previous, step = steps[members[k - 1]], steps[members[k]]
+        if previous.relation in _ARROWS and step.relation == "=":
+            yield members[k], "after the arrow"
+    if chain_number + 1 < len(chains):
+        following = steps[chains[chain_number + 1][0]]
+        if following.relation == "=":
+            yield chains[chain_number + 1][0], f"line {following.line}"
+
+
+def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) -> list[StepResult]:
+    r"""The verdict on every step, each judged on its own (:func:`judge`), except score equations.
+
+    A step ``e = 0`` that is not an identity and whose e still has a parameter (mu, sigma^2, theta: a free
+    symbol of a factor involving the data) is an equation to solve. If a solution follows (``\hat\theta = s``
+    or ``\theta = s`` after an arrow in the same chain, or as the next chain), the equation is judged with s
+    substituted for the parameter: valid if it then vanishes, invalid with a counterexample if not. A
+    solution whose left side is the bare parameter (or a name the parser has no definition for, such as
+    ``\hat\theta``) gets the same verdict; a known estimate (``\hat\mu``) keeps its own judgement by
+    definition. With no solution after it the equation is not checked.
+    """
+    results = [judge(step, seconds) for step in steps]
+    chains: list[list[int]] = []
+    for index, step in enumerate(steps):
+        if chains and steps[chains[-1][0]].chain is step.chain:
+            chains[-1].append(index)
+        else:
+            chains.append([index])
+    solved: set[int] = set()
+    for chain_number, members in enumerate(chains):
+        for position, index in enumerate(members):
+            result = results[index]
+            if result.verdict != "invalid" or index in solved:
+                continue
+            equation = _as_equation(steps[index])
+            if equation is None:
+                continue
+            begin = time.perf_counter()
+            found = None
+            for candidate, where in _later_candidates(steps, chains, chain_number, position):
+                solution = _solution_of(equation, steps[candidate].lhs, steps[candidate].rhs)
+                if solution is not None:
+                    found = candidate, where, solution
+                    break
+            names = ", ".join(sorted("sigma^2" if str(p) == "sigma^2" else str(p) for p in equation.parameters))
+            if found is None:
+                results[index] = _replace(result, "not_checked", None,
+                                          f"an equation to solve in {names}, not an identity; no solution "
+                                          f"(\\hat\\theta = .. or \\theta = ..) follows it to check", None, begin)
+                continue
+            candidate, where, (parameter, value) = found
+            status, method, detail, example = _judge_equation(equation, parameter, value, seconds)
+            stated = f"{steps[candidate].lhs} = {steps[candidate].rhs}"
+            results[index] = _replace(result, status, method, _equation_message(status, parameter, stated, where,
+                                                                                detail), example, begin)
+            target = solution_target(steps[candidate].lhs)
+            own = results[candidate]
+            bare = target is not None and not target[2]
+            if bare or own.message.startswith("unparsed"):
+                results[candidate] = _replace(own, status, method,
+                                              f"the solution of the equation on line {steps[index].line}: "
+                                              + _equation_message(status, parameter, stated, "this line", detail),
+                                              example, begin)
+                solved.add(candidate)
+    return results
+
+
+def _replace(result: StepResult, verdict: str, method: str | None, message: str, counterexample, begin: float):
+    return StepResult(result.file, result.line, result.block, result.lhs, result.rhs, result.relation, verdict,
+                      method, message, counterexample, result.seconds + time.perf_counter() - begin)
