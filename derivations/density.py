@@ -57,13 +57,14 @@ yv = sp.MatrixSymbol("y", p, 1)
 
 def gaussian_density(x, mean, cov) -> sp.Expr:
     """N(x | mean, cov) = (2 pi)^(-p/2) |cov|^(-1/2) exp(-1/2 tr((x - mean)^T cov^-1 (x - mean))) for column
-    vectors ``x``, ``mean`` and a covariance ``cov`` (explicit matrices or matrix symbols of integer size);
+    vectors ``x``, ``mean`` and a covariance ``cov`` (explicit matrices or matrix symbols, of integer or
+    symbolic size);
     determinant, inverse and quadratic form are left unevaluated (the trace of the 1x1 quadratic form is the
     form itself)."""
     size = cov.shape[0]
     d = x - mean
     quadratic = sp.Trace(sp.MatMul(d.T, sp.Inverse(cov), d))
-    return (2 * sp.pi) ** (-sp.Integer(size) / 2) * sp.Determinant(cov) ** sp.Rational(-1, 2) \
+    return (2 * sp.pi) ** (-sp.sympify(size) / 2) * sp.Determinant(cov) ** sp.Rational(-1, 2) \
         * sp.exp(-quadratic / 2)
 
 

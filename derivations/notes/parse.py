@@ -47,6 +47,7 @@ import sympy as sp
 
 from .. import linear_gaussian as lg
 from .. import partitioned as pt
+from ..density import gaussian_density
 from ..expectation import Covariance, Expectation, Variance
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_model
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
@@ -517,6 +518,11 @@ class _Builder(lark.Transformer):
             return {"aa": pt.Sigma_aa, "ab": pt.Sigma_ab, "ba": pt.Sigma_ab.T, "bb": pt.Sigma_bb}[key]
         if plain == "Sigma":
             raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown covariance block")
+        if plain == "Lambda" and len(sub) == 2 and all(c in _BLOCK for c in sub):
+            row, column = ("ab".index(_BLOCK[c]) for c in sub)
+            return _precision_blocks()[row, column]
+        if plain == "Lambda":
+            raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown precision block")
         return None
 
     def _power(self, value, text: str):
@@ -731,7 +737,7 @@ class _Builder(lark.Transformer):
         else:
             variables, parameters = args, []
         if any(_is_matrix(v) for v in variables + parameters):
-            raise Unparsed(op.tex + "(..)", "a multivariate density (write it out, or use its scalar form)")
+            return _multivariate_density(variables, parameters, op.tex, self.model_hint)
         if len(parameters) == 0:
             mean, variance = mu, sigma2
         elif len(parameters) == 2:
@@ -859,6 +865,14 @@ class _Builder(lark.Transformer):
             raise Unparsed(r"\begin{bmatrix}", f"blocks of incompatible sizes ({exc})") from None
 
 
+@lru_cache(maxsize=1)
+def _precision_blocks() -> sp.ImmutableMatrix:
+    """The blocks Lambda_aa, Lambda_ab, Lambda_ba, Lambda_bb of the precision Lambda = Sigma^-1 of the
+    partitioned Gaussian, in terms of the covariance blocks (SymPy's 2 x 2 block inverse)."""
+    inverse = sp.block_collapse(pt.JOINT_COVARIANCE.I)
+    return sp.ImmutableMatrix(2, 2, [inverse.blocks[r, c] for r in range(2) for c in range(2)])
+
+
 # markers for the data set and the (log-)likelihood written as a name
 DATA_MARK = sp.Symbol("__data__")
 DOTS_MARK = sp.Symbol("__dots__")
@@ -902,6 +916,8 @@ def _scalar(value):
     """An explicit 1 x 1 matrix as its entry (e.g. a quadratic form inside exp); anything else unchanged."""
     if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
         return value[0, 0]
+    if isinstance(value, sp.MatrixExpr) and value.shape == (1, 1):
+        return sp.Trace(value)  # a quadratic form of symbolic vectors (as in density.gaussian_density)
     if isinstance(value, sp.MatrixExpr):
         raise Unparsed(str(value), "a matrix where a scalar is expected")
     return value
@@ -968,6 +984,32 @@ def _derivative(function, variables: list, tex: str):
             raise Unparsed(tex, f"a derivative with respect to {variable}, which is not a variable")
         result = sp.Derivative(result, (variable, order))
     return result
+
+
+def _multivariate_density(variables: list, parameters: list, tex: str, hint: str):
+    """N(v | m, S) of vectors (density.gaussian_density); p(x_a), p(x_b), p(x_a, x_b), p(x_b | x_a),
+    p(x_a | x_b): the marginal, joint and conditional densities of the partitioned Gaussian; p(x) is
+    N(x | mu, Sigma) when the chain speaks of Sigma (x ~ N(mu, Sigma))."""
+    if len(parameters) == 2 and all(_is_matrix(a) for a in variables + parameters) and len(variables) == 1:
+        (point,), (mean, covariance) = variables, parameters
+        if covariance.shape[0] != covariance.shape[1] or mean.shape != point.shape or \
+                point.shape[0] != covariance.shape[0] or point.shape[1] != 1:
+            raise Unparsed(tex + "(..)", "a density whose point, mean and covariance do not fit together")
+        return gaussian_density(point, mean, covariance)
+    blocks = {pt.x_a: (pt.mu_a, pt.Sigma_aa), pt.x_b: (pt.mu_b, pt.Sigma_bb)}
+    if not parameters and len(variables) == 1 and variables[0] in blocks:
+        return gaussian_density(variables[0], *blocks[variables[0]])
+    if not parameters and variables == [pt.x_a, pt.x_b]:  # det and quadratic form of a BlockMatrix inside a
+        # scalar do not evaluate at the checker's random sizes (SymPy 1.14 leaves a Matrix of Matrices)
+        raise Unparsed(tex + "(x_a, x_b)", "the joint density of two blocks (not supported; write p(x) with the "
+                       "stacked vectors, or the product of marginal and conditional)")
+    if variables == [pt.x_b] and parameters == [pt.x_a]:
+        return gaussian_density(pt.x_b, CONDITIONAL_NAMES["mu|b|a"], CONDITIONAL_NAMES["Sigma|b|a"])
+    if variables == [pt.x_a] and parameters == [pt.x_b]:
+        return gaussian_density(pt.x_a, CONDITIONAL_NAMES["mu|a|b"], CONDITIONAL_NAMES["Sigma|a|b"])
+    if not parameters and variables == [lg.x] and hint == "affine":
+        return gaussian_density(lg.x, lg.mu, _Sigma)
+    raise Unparsed(tex + "(..)", "a multivariate density of unknown arguments (write N(x|mean, covariance))")
 
 
 def _matrix_model(args, hint: str):
