@@ -1,5 +1,10 @@
-"""Command line: ``gaussproof list | show NAME | verify [NAME ...] | simulate [NAME ...]`` (also
-``python -m derivations``)."""
+"""Command line (also ``python -m derivations``)::
+
+    gaussproof list | show NAME | verify [NAME ...] | simulate [NAME ...]
+    gaussproof fit FILE | plot KIND -o PATH          (derivations.cli_numeric)
+    gaussproof sheet [--format ...] [-o PATH]        (derivations.cli_sheet)
+    gaussproof check FILE [FILE ...]                 (derivations.notes)
+"""
 
 from __future__ import annotations
 
