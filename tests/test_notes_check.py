@@ -18,7 +18,8 @@ from derivations.notes.judge import VERDICTS
 
 CORPUS = Path(__file__).resolve().parent / "notes_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
-NOTES = sorted(k for k in EXPECTED if k.startswith(("correct/", "corrupted/")))
+NOTES = sorted(k for k in EXPECTED if k.startswith(("correct/", "corrupted/", "heldout/")))
+HELDOUT = [k for k in NOTES if k.startswith("heldout/")]
 
 
 @lru_cache(maxsize=None)
@@ -49,6 +50,64 @@ def test_corpus_totals() -> None:
     caught = sum(r.verdict == "invalid" and e == "invalid" for r, e in zip(results, expected))
     false_alarms = sum(r.verdict == "invalid" and e != "invalid" for r, e in zip(results, expected))
     assert caught == expected.count("invalid") and false_alarms == 0
+
+
+def test_heldout_totals() -> None:
+    """The held-out notes (written without reading the parser) on their own: every error caught, no false
+    alarm, at most 10 % not checked."""
+    results = [r for name in HELDOUT for r in _results(name)]
+    expected = [v for name in HELDOUT for v in EXPECTED[name]]
+    assert len(HELDOUT) >= 10 and len(results) >= 100
+    assert sum(r.verdict == "not_checked" for r in results) <= 0.10 * len(results)
+    assert [r.verdict == "invalid" for r in results] == [e == "invalid" for e in expected]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# score equations: "e = 0" with a parameter left is an equation, judged with the solution that follows
+def _verdicts(tmp_path, text: str, name: str = "notes.md") -> list[tuple[str, str]]:
+    path = tmp_path / name
+    path.write_text(text)
+    return [(r.verdict, r.message) for r in check_file(path)]
+
+
+SCORE = r"\frac{1}{\sigma^2}\sum_{i=1}^{N}(x_i-\mu) = 0"
+
+
+@pytest.mark.parametrize("solution, verdict", [
+    (r"\hat\mu = \frac{1}{N}\sum_{i=1}^{N}x_i", "valid"),
+    (r"\mu_{ML} = \frac1N\sum_i x_i", "valid"),
+    (r"\mu = \bar x", "valid"),
+    (r"\hat\mu = \frac{1}{N-1}\sum_{i=1}^{N}x_i", "invalid"),
+    (r"\mu = \frac{1}{N}\sum_{i=1}^{N}x_i^2", "invalid"),
+])
+@pytest.mark.parametrize("joiner", [r" \Rightarrow ", r" \implies ", r" \iff ", "\n$$\n\nhence\n\n$$\n"])
+def test_score_equation_judged_with_its_solution(tmp_path, solution: str, verdict: str, joiner: str) -> None:
+    results = _verdicts(tmp_path, f"$$\n{SCORE}{joiner}{solution}\n$$\n")
+    assert results[0][0] == verdict, results[0]
+    assert "an equation in mu" in results[0][1]
+    assert results[-1][0] == verdict, results[-1]  # the solution line: by definition or as the solution
+
+
+def test_score_equation_without_solution_is_not_checked(tmp_path) -> None:
+    (verdict, message), = _verdicts(tmp_path, f"$$\n{SCORE}\n$$\n\nand then something else.\n")
+    assert verdict == "not_checked" and "an equation to solve in mu" in message
+
+
+def test_zero_identities_are_still_identities(tmp_path) -> None:
+    text = ("$$\n\\sum_{i=1}^{N}(x_i-\\hat\\mu) = 0\n$$\n"  # the score at the estimate: valid
+            "$$\n\\frac{1}{\\sigma^2}\\sum_{i=1}^{N}(x_i-\\hat\\mu)^2 = 0 \\Rightarrow \\mu = \\bar x\n$$\n")
+    results = _verdicts(tmp_path, text)
+    assert results[0][0] == "valid"
+    assert results[1][0] == "invalid"  # no parameter left once the data-free 1/sigma^2 is set aside
+    assert results[-1][0] == "invalid"  # mu = x bar is no identity, and no equation in mu precedes it
+
+
+def test_variance_score_equation_and_theta(tmp_path) -> None:
+    text = ("$$\n-\\frac{N}{2\\sigma^2} + \\frac{1}{2\\sigma^4}\\sum_{i=1}^{N}(x_i-\\mu)^2 = 0 "
+            "\\Rightarrow \\sigma^2 = \\frac1N\\sum_{i=1}^{N}(x_i-\\mu)^2\n$$\n"
+            "$$\n\\sum_{i=1}^{N}(x_i-\\theta) = 0 \\Rightarrow \\hat\\theta = \\frac{1}{N}\\sum_{i=1}^{N}x_i^2\n$$\n")
+    verdicts = [v for v, _ in _verdicts(tmp_path, text)]
+    assert verdicts == ["valid", "not_checked", "valid", "invalid", "not_checked", "invalid"]
 
 
 def test_json_schema_and_exit_code(capsys) -> None:

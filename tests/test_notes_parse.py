@@ -223,3 +223,62 @@ def test_file_errors(tmp_path, content: bytes, problem: str) -> None:
     path.write_bytes(content)
     with pytest.raises(FileError, match=problem):
         read_text(path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# held-out gaps: precision blocks, multivariate densities, solution targets, equation parameters
+def test_precision_blocks_are_the_blocks_of_the_inverse_covariance() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    root = rng.normal(size=(5, 5))
+    whole = root @ root.T + 5 * np.eye(5)  # SPD, blocks of sizes m = 2 and n = 3
+    inverse = np.linalg.inv(whole)
+    for tex, rows, columns in ((r"\Lambda_{aa}", slice(0, 2), slice(0, 2)), (r"\Lambda_{ab}", slice(0, 2), slice(2, 5)),
+                               (r"\Lambda_{ba}", slice(2, 5), slice(0, 2)), (r"\Lambda_{22}", slice(2, 5), slice(2, 5))):
+        block = parse(tex, matrix=True).xreplace({pt.m: 2, pt.n: 3})
+        value = sp.lambdify([pt.Sigma_aa.xreplace({pt.m: 2}), pt.Sigma_ab.xreplace({pt.m: 2, pt.n: 3}),
+                             pt.Sigma_bb.xreplace({pt.n: 3})], block, "numpy")
+        assert np.allclose(value(whole[:2, :2], whole[:2, 2:], whole[2:, 2:]), inverse[rows, columns]), tex
+    with pytest.raises(Unparsed, match="precision block"):
+        parse(r"\Lambda_{xy}", matrix=True)
+
+
+def test_multivariate_densities() -> None:
+    from derivations.density import gaussian_density
+
+    chain = r"\mathcal{N}(x|\mu,\Sigma)"
+    assert parse(chain, matrix=True, model_hint="affine").has(sp.Determinant)
+    assert parse(r"p(x_a)", matrix=True) == gaussian_density(pt.x_a, pt.mu_a, pt.Sigma_aa)
+    assert parse(r"p(x_b|x_a)", matrix=True).has(sp.MatrixSymbol("mu_{b|a}", pt.n, 1))
+    with pytest.raises(Unparsed, match="joint density of two blocks"):
+        parse(r"p(x_a, x_b)", matrix=True)
+    assert judge_pair(r"\mathcal{N}(x|\mu,\Sigma)",
+                      r"\det(2\pi\Sigma)^{-1/2}\exp\left(-\frac{1}{2}(x-\mu)^{\top}\Sigma^{-1}(x-\mu)\right)")[0] == "valid"
+    assert judge_pair(r"\mathcal{N}(x|\mu,\Sigma)",
+                      r"\det(2\pi\Sigma)^{-1/2}\exp\left(-(x-\mu)^{\top}\Sigma^{-1}(x-\mu)\right)")[0] == "invalid"
+    assert judge_pair(r"p(x_a)\,p(x_b|x_a)",
+                      r"\mathcal{N}(x_a|\mu_a,\Sigma_{aa})\,\mathcal{N}(x_b|\mu_{b},\Sigma_{bb})")[0] == "invalid"
+
+
+@pytest.mark.parametrize("tex, target", [
+    (r"\hat\mu", ("mu", True, True)), (r"\mu_{ML}", ("mu", True, True)), (r"\hat{\mu}_{\text{MLE}}", ("mu", True, True)),
+    (r"\mu", ("mu", True, False)), (r"\hat\theta", ("theta", True, True)), (r"\theta^*", ("theta", True, True)),
+    (r"\hat\sigma^2", ("sigma^2", True, True)), (r"\sigma^2_{MLE}", ("sigma^2", True, True)),
+    (r"\hat\sigma", ("sigma^2", False, True)), (r"\bar x", ("mu", True, True)), (r"\sum_i x_i", None), ("N", None),
+])
+def test_solution_targets(tex: str, target) -> None:
+    from derivations.notes.judge import solution_target
+
+    found = solution_target(tex)
+    assert (None if found is None else (str(found[0]), found[1], found[2])) == target
+
+
+def test_equation_parameters_ignore_data_free_factors() -> None:
+    from derivations.notes.judge import equation_parameters
+
+    theta = sp.Symbol("theta", real=True)
+    score = sp.Sum(x[i] - mu, (i, 1, N)) / sigma2
+    assert equation_parameters(score) == {mu}
+    assert equation_parameters(sp.Sum((x[i] - theta) ** 2, (i, 1, N)) - N * sigma2) == {theta, sigma2}
+    assert equation_parameters(sp.Sum(x[i] ** 2, (i, 1, N)) / sigma2) == frozenset()
