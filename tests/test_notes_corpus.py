@@ -16,13 +16,18 @@ import pytest
 CORPUS = Path(__file__).resolve().parent / "notes_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 CORRECT = sorted(k.removeprefix("correct/") for k in EXPECTED if k.startswith("correct/"))
+#: (set, file) for the main corpus ("") and the held-out set ("heldout/"), written without reading the parser
+SETS = ("", "heldout/")
+PAIRS = [(prefix, k.removeprefix(f"{prefix}correct/")) for prefix in SETS for k in EXPECTED
+         if k.startswith(f"{prefix}correct/")]
 
 
 def test_every_listed_file_exists_and_every_note_is_listed() -> None:
     for key in EXPECTED:
         assert (CORPUS / key).is_file(), key
-    on_disk = {f"{d}/{p.name}" for d in ("correct", "corrupted") for p in (CORPUS / d).iterdir()}
-    assert on_disk == {k for k in EXPECTED if k.startswith(("correct/", "corrupted/"))}
+    folders = [f"{prefix}{d}" for prefix in SETS for d in ("correct", "corrupted")]
+    on_disk = {f"{d}/{p.name}" for d in folders for p in (CORPUS / d).iterdir()}
+    assert on_disk == {k for k in EXPECTED if k.startswith(tuple(f"{d}/" for d in folders))}
 
 
 def test_verdict_names() -> None:
@@ -38,10 +43,17 @@ def test_size_and_not_checked_share() -> None:
     assert steps.count("not_checked") <= 0.10 * len(steps)
 
 
-@pytest.mark.parametrize("name", CORRECT)
-def test_corrupted_copy_only_breaks_valid_steps(name: str) -> None:
-    good, bad = EXPECTED[f"correct/{name}"], EXPECTED[f"corrupted/{name}"]
-    assert (CORPUS / "correct" / name).read_text() != (CORPUS / "corrupted" / name).read_text()
+def test_heldout_size_and_not_checked_share() -> None:
+    steps = [v for prefix, name in PAIRS if prefix == "heldout/" for v in EXPECTED[f"heldout/correct/{name}"]]
+    assert len(steps) >= 30
+    assert "invalid" not in steps
+    assert steps.count("not_checked") <= 0.10 * len(steps)
+
+
+@pytest.mark.parametrize("prefix, name", PAIRS)
+def test_corrupted_copy_only_breaks_valid_steps(prefix: str, name: str) -> None:
+    good, bad = EXPECTED[f"{prefix}correct/{name}"], EXPECTED[f"{prefix}corrupted/{name}"]
+    assert (CORPUS / prefix / "correct" / name).read_text() != (CORPUS / prefix / "corrupted" / name).read_text()
     assert len(good) == len(bad)
     changed = [(g, b) for g, b in zip(good, bad) if g != b]
     assert changed and all(pair == ("valid", "invalid") for pair in changed)
