@@ -118,3 +118,19 @@ def test_negative_definite_needs_sylvester_minors():
 def test_positive_parameter_values_are_positive():
     verdict = _judge(sp.sqrt(sigma2) ** 2, sigma2)
     assert verdict.status is Status.VALID
+
+
+def test_simplification_crash_falls_back_to_the_numeric_test(monkeypatch):
+    """SymPy raising inside the simplification (e.g. cancel on a Trace of a MatAdd) is not a verdict: the
+    numeric test decides, and the verdict says the proof was not obtained."""
+    import derivations.checker as checker
+
+    def crash(*args, **kwargs):
+        raise TypeError("simulated SymPy failure")
+
+    monkeypatch.setattr(checker, "is_zero", crash)
+    true = _judge(sample_sum((x[i] - mu) ** 2), sample_sum(x[i] ** 2) - 2 * mu * sample_sum(x[i]) + N * mu ** 2)
+    assert true.status is Status.VALID and true.method is Method.NUMERIC
+    assert "simplification failed" in true.message
+    false = _judge(sample_sum(x[i] ** 2), sample_sum(x[i]) ** 2 / N)
+    assert false.status is Status.INVALID and false.counterexample
