@@ -132,6 +132,11 @@ def test_text_report_and_exit_codes(capsys, tmp_path) -> None:
     empty.write_text("")
     assert main(["check", str(empty)]) == 2
     assert "empty file" in capsys.readouterr().err
+    # one unreadable file does not stop the others; the summary says how many could not be read
+    assert main(["check", str(empty), str(CORPUS / "correct" / "bias_hugo.md")]) == 2
+    captured = capsys.readouterr()
+    assert "bias_hugo.md:15: VALID (symbolic)" in captured.out and "empty file" in captured.err
+    assert captured.out.rstrip().endswith("1 of 2 files could not be read")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -70,7 +70,10 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
         except FileError as exc:
             print(f"gaussproof: error: {exc}", file=err)
             file_errors += 1
-    print(format_json(results) if output_format == "json" else format_text(results), file=out)
+    report = format_json(results) if output_format == "json" else format_text(results)
+    if file_errors and output_format != "json":
+        report += f"; {file_errors} of {len(paths)} file{'s' if len(paths) > 1 else ''} could not be read"
+    print(report, file=out)
     if file_errors:
         return 2
     return 1 if any(r.verdict == "invalid" for r in results) else 0
