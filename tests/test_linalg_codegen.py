@@ -44,3 +44,23 @@ def test_right_inverse_and_batches():
 def test_not_positive_definite_fails_loudly():
     with pytest.raises(np.linalg.LinAlgError):
         spd_solve(np.array([[1.0, 2.0], [2.0, 1.0]]), np.eye(2))
+
+
+def test_quadratic_form_with_a_centre_whitened_on_its_own():
+    """|L^-1 (u - c)|^2 computed as L^-1 u - L^-1 c equals the direct form, whichever side has the batch,
+    and leaves the inputs untouched."""
+    from numeric._linalg_codegen import spd_quadratic_rows
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + 3 * np.eye(3)
+    points, centre = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    kept = points.copy(), centre.copy()
+    direct = np.einsum("...i,ij,...j->...", points - centre, np.linalg.inv(cov), points - centre)
+    np.testing.assert_allclose(spd_quadratic_rows(cov, points, centre), direct, rtol=1e-12)
+    np.testing.assert_allclose(spd_quadratic_rows(cov, centre, points), direct, rtol=1e-12)  # batch on the centre
+    batch_cov = np.stack([cov, 2 * cov])[:, None]  # (2, 1, 3, 3) against 5 points: result (2, 5)
+    np.testing.assert_allclose(spd_quadratic_rows(batch_cov, points, centre), np.stack([direct, direct / 2]),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(points, kept[0])
+    np.testing.assert_array_equal(centre, kept[1])
