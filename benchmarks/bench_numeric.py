@@ -1,7 +1,8 @@
 """Benchmark: the numeric side against SciPy, a hand-written NumPy version, and the raw random generator.
 
 Run: python benchmarks/bench_numeric.py [--repeat K]
-Prints, in one run (best of K runs each, ``timeit.repeat``; code generation done beforehand, not timed):
+Prints, in one run (best of K runs each; for logpdf best of 2K with the three versions timed in turn in each
+round, so that a slow spell of a shared machine hits all of them; code generation done beforehand, not timed):
 
 1. ``numeric.logpdf`` on 10^6 points at p = 2 and p = 10 against ``scipy.stats.multivariate_normal.logpdf``
    and against a NumPy Cholesky version written here (factor once, the triangular system solved for all
@@ -61,6 +62,13 @@ def _best(function, repeat: int) -> float:
     return min(timeit.repeat(function, number=1, repeat=repeat))
 
 
+def _best_interleaved(functions, repeat: int) -> list[float]:
+    """Best time of each function, the functions timed in turn within each round, so that a slow spell of a
+    shared machine hits all of them rather than the one that happened to run then."""
+    times = [[timeit.timeit(f, number=1) for f in functions] for _ in range(repeat)]
+    return [min(column) for column in zip(*times)]
+
+
 def _verdict(met: bool) -> str:
     return "target met" if met else "target NOT met"
 
@@ -75,7 +83,7 @@ def _random_case(p: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
 
 def bench_logpdf(repeat: int) -> None:
     rng = np.random.default_rng(0)
-    print(f"logpdf on {POINTS:,} points (best of {repeat}; ratio > 1 means numeric.logpdf is faster)")
+    print(f"logpdf on {POINTS:,} points (best of {2 * repeat}, interleaved; ratio > 1 means numeric.logpdf is faster)")
     print(f"{'p':>3}  {'numeric s':>9}  {'scipy s':>8}  {'hand s':>8}  {'scipy/numeric':>13}  {'hand/numeric':>12}"
           f"  targets")
     for p in (2, 10):
@@ -85,9 +93,9 @@ def bench_logpdf(repeat: int) -> None:
         hand = hand_logpdf(x, mean, cov)
         error = max(np.max(np.abs(ours - reference)), np.max(np.abs(hand - reference)))
         assert error < 1e-8 * max(1.0, np.max(np.abs(reference))), f"p = {p}: results disagree by {error:.3g}"
-        t_ours = _best(lambda: numeric.logpdf(x, mean, cov), repeat)
-        t_scipy = _best(lambda: multivariate_normal.logpdf(x, mean, cov), repeat)
-        t_hand = _best(lambda: hand_logpdf(x, mean, cov), repeat)
+        t_ours, t_scipy, t_hand = _best_interleaved([lambda: numeric.logpdf(x, mean, cov),
+                                                     lambda: multivariate_normal.logpdf(x, mean, cov),
+                                                     lambda: hand_logpdf(x, mean, cov)], 2 * repeat)
         vs_scipy, vs_hand = t_scipy / t_ours, t_hand / t_ours
         print(f"{p:>3}  {t_ours:>9.4f}  {t_scipy:>8.4f}  {t_hand:>8.4f}  {vs_scipy:>12.2f}x  {vs_hand:>11.2f}x  "
               f">= {SPEED_VS_SCIPY:g}x scipy: {_verdict(vs_scipy >= SPEED_VS_SCIPY)}; "
