@@ -110,6 +110,33 @@ def test_variance_score_equation_and_theta(tmp_path) -> None:
     assert verdicts == ["valid", "not_checked", "valid", "invalid", "not_checked", "invalid"]
 
 
+PRML_STYLE = r"""
+\begin{align}
+\ln p(\mathbf{x}|\mu,\sigma^2) &= \sum_{n=1}^{N} \ln \mathcal{N}(x_n|\mu,\sigma^2) \\
+&= -\frac{1}{2\sigma^2}\sum_{n=1}^{N}(x_n-\mu)^2 - \frac{N}{2}\ln\sigma^2 - \frac{N}{2}\ln(2\pi)
+\end{align}
+\begin{equation}
+\frac{\partial}{\partial \mu}\ln p = \frac{1}{\sigma^2}\sum_{n=1}^N (x_n - \mu) = 0 \implies \mu_{ML} = \frac{1}{N}\sum_{n=1}^N x_n
+\end{equation}
+"""
+
+
+def test_textbook_likelihood_of_the_data_set_and_bare_p(tmp_path) -> None:
+    """PRML-style notes: p(bold x | ..) is the likelihood of the sample, and a later bare p refers to it."""
+    assert [v for v, _ in _verdicts(tmp_path, PRML_STYLE, "prml.tex")] == \
+        ["valid", "valid", "valid", "valid", "not_checked", "valid"]
+    slipped = PRML_STYLE.replace(r"\frac{1}{\sigma^2}\sum_{n=1}^N (x_n - \mu)", r"\frac{1}{\sigma^2}\sum_{n=1}^N (x_n + \mu)")
+    assert [v for v, _ in _verdicts(tmp_path, slipped, "prml.tex")][2:4] == ["invalid", "invalid"]
+    # the density before the bare p is one observation's: which one is meant is not clear, so not checked
+    single = PRML_STYLE.replace(r"\ln p(\mathbf{x}|\mu,\sigma^2) &= \sum_{n=1}^{N}",
+                                r"\ln p(x|\mu,\sigma^2) &= \sum_{n=1}^{1}")
+    verdict, message = _verdicts(tmp_path, single, "prml.tex")[2]
+    assert verdict == "not_checked" and "one observation" in message
+    # no p(..) at all before it
+    verdict, message = _verdicts(tmp_path, PRML_STYLE.split(r"\end{align}")[1], "prml.tex")[0]
+    assert verdict == "not_checked" and "p without arguments" in message
+
+
 def test_json_schema_and_exit_code(capsys) -> None:
     code = main(["check", "--format", "json", str(CORPUS / "corrupted" / "bias_fenced.md")])
     records = json.loads(capsys.readouterr().out)
@@ -144,7 +171,8 @@ FRAGMENTS = ["x_i", "x_{i}", "x^{(n)}", r"\sum_{i=1}^{N}", r"\sum\limits", r"\pr
              "(", ")", "[", "]", r"\left(", r"\right)", "^2", "^{", "_", r"\sigma", r"\mu", r"\hat\mu", r"\log",
              r"\exp", r"\sqrt", "E[", "Var(", r"\mathbb{E}", r"\partial", r"\Sigma_{ab}", "^T", "^{-1}", "+", "-",
              "/", r"\cdot", "=", "&=", r"\\", r"\text{(x)}", r"\foo", r"\begin{pmatrix}", r"\end{pmatrix}", "&",
-             "N", "n", "1", "2", "0", r"\pi", "|", ",", r"\Rightarrow", r"\propto", "$$", "\n", " ", "\x00", "é"]
+             "N", "n", "1", "2", "0", r"\pi", "|", ",", r"\Rightarrow", r"\propto", "$$", "\n", " ", "\x00", "é",
+             "p", "p(", r"\mathbf{x}", "X", "x_{1:N}", r"\dots"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -282,3 +282,70 @@ def test_equation_parameters_ignore_data_free_factors() -> None:
     assert equation_parameters(score) == {mu}
     assert equation_parameters(sp.Sum((x[i] - theta) ** 2, (i, 1, N)) - N * sigma2) == {theta, sigma2}
     assert equation_parameters(sp.Sum(x[i] ** 2, (i, 1, N)) / sigma2) == frozenset()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# textbook notation: the data set as a density's argument, and a bare p
+LIKELIHOOD = sp.Product(normal_pdf(x[i]), (i, 1, N))
+
+
+@pytest.mark.parametrize("data", [r"\mathbf{x}", r"\mathbf{X}", r"\boldsymbol{x}", r"\bm{x}", r"\vec x", r"\vec{x}",
+                                  "X", r"\mathcal{D}", r"\mathcal{X}", r"x_{1:N}", r"\mathbf{x}_{1:N}",
+                                  r"x_1, \dots, x_N", r"x_1,\ldots,x_N"])
+def test_the_data_set_as_a_density_argument(data: str) -> None:
+    assert parse(rf"p({data}|\mu,\sigma^2)") == LIKELIHOOD
+    assert parse(rf"\ln p({data}|\mu,\sigma^2)") == sp.log(LIKELIHOOD)
+
+
+def test_one_observation_stays_one_and_the_data_set_stays_in_densities() -> None:
+    assert parse(r"p(x|\mu,\sigma^2)") == parse(r"p(x_i|\mu,\sigma^2)") == normal_pdf(x[i])
+    with pytest.raises(Unparsed, match="data set"):
+        parse(r"\mathbf{x} + 1")
+    # in matrix notes a bold x is the random vector x, as before
+    assert parse(r"\mathbf{x}^T\mathbf{x}", matrix=True) == parse(r"x^T x", matrix=True)
+    # the false identity with the data set read as one observation is still caught
+    assert judge_pair(r"\ln p(x|\mu,\sigma^2)", r"\sum_{n=1}^{N}\ln\mathcal{N}(x_n|\mu,\sigma^2)")[0] == "invalid"
+    assert judge_pair(r"\ln p(\mathbf{x}|\mu,\sigma^2)", r"\sum_{n=1}^{N}\ln\mathcal{N}(x_n|\mu,\sigma^2)")[0] == "valid"
+    assert judge_pair(r"\ln p(\mathbf{x}|\mu,\sigma^2)", r"\ln\sum_{n=1}^{N}\mathcal{N}(x_n|\mu,\sigma^2)")[0] == "invalid"
+
+
+DATA = r"p(\mathbf{x}|\mu,\sigma^2)"
+SCORE_MU = r"\frac{1}{\sigma^2}\sum_{n=1}^N (x_n - \mu)"
+
+
+@pytest.mark.parametrize("lhs", [r"\frac{\partial}{\partial \mu}\ln p", r"\frac{\partial \ln p}{\partial \mu}",
+                                 r"\nabla_\mu \log p", r"\frac{\partial}{\partial \mu}\ln(p)"])
+def test_bare_p_is_the_density_before_it(lhs: str) -> None:
+    assert judge_pair(lhs, SCORE_MU, density=DATA)[0] == "valid"
+    assert judge_pair(lhs, SCORE_MU.replace(r"- \mu", r"+ \mu"), density=DATA)[0] == "invalid"  # sign slip
+    assert judge_pair(lhs, r"\frac{1}{\sigma^2}(x - \mu)", density=DATA)[0] == "invalid"  # one observation's score
+    # no density before it, or one of a single observation: not checked, never a constant
+    verdict, _, message, _ = judge_pair(lhs, SCORE_MU, density=None)
+    assert verdict == "not_checked" and "p without arguments" in message
+    verdict, _, message, _ = judge_pair(lhs, SCORE_MU, density=r"p(x|\mu,\sigma^2)")
+    assert verdict == "not_checked" and "one observation" in message
+
+
+@pytest.mark.parametrize("lhs", [r"\frac{\partial}{\partial \mu}\ln L", r"\frac{\partial}{\partial \mu}\log L",
+                                 r"\frac{\partial \ell}{\partial\mu}", r"\frac{\partial}{\partial\mu}\mathcal{L}"])
+def test_likelihood_names_without_arguments_are_not_constants(lhs: str) -> None:
+    assert judge_pair(lhs, SCORE_MU)[0] == "valid"
+    assert judge_pair(lhs, "0")[0] == "invalid"
+
+
+def test_bare_p_as_the_dimension() -> None:
+    dimension = sp.Symbol("p", integer=True, positive=True)
+    assert parse(r"(2\pi)^{-p/2}") == (2 * sp.pi) ** (-dimension / 2)  # an exponent: the dimension, any mode
+    assert parse(r"(2\pi)^{p/2}\det(\Sigma)^{1/2}", matrix=True).has(dimension)
+    assert parse(r"-\frac{p}{2}\ln(2\pi)", matrix=True) == -dimension * sp.log(2 * sp.pi) / 2
+    with pytest.raises(Unparsed, match="p without arguments"):
+        parse(r"\frac{p}{2}\ln(2\pi)")  # scalar notes: neither clearly a density nor a dimension
+    assert judge_pair(r"\frac{1}{(2\pi)^{p/2}}\det(\Sigma)^{-1/2}", r"(2\pi)^{-p/2}\det(\Sigma)^{-1/2}")[0] == "valid"
+    assert judge_pair(r"\frac{1}{(2\pi)^{p}}\det(\Sigma)^{-1/2}", r"(2\pi)^{-p/2}\det(\Sigma)^{-1/2}")[0] == "invalid"
+
+
+def test_log_density_with_a_quadratic_form_added_to_scalars() -> None:
+    log_density = r"-\frac{p}{2}\ln(2\pi) - \frac{1}{2}\ln\det\Sigma - \frac12 (x-\mu)^T\Sigma^{-1}(x-\mu)"
+    assert judge_pair(r"\ln \mathcal{N}(x|\mu,\Sigma)", log_density)[0] == "valid"
+    assert judge_pair(r"\ln \mathcal{N}(x|\mu,\Sigma)", log_density.replace(r"- \frac12 (x", r"+ \frac12 (x"))[0] == "invalid"
+    assert judge_pair(r"\ln p", log_density, density=r"p(x|\mu,\Sigma)")[0] == "valid"  # matrix notes: no sample

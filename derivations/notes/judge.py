@@ -24,7 +24,7 @@ from ..notation import N
 from .extract import Chain, ExtractedStep
 from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Unparsed, looks_like_matrix, parse
 
-__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "STEP_TIME_LIMIT", "VERDICTS"]
+__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "STEP_TIME_LIMIT", "VERDICTS"]
 
 #: Seconds for the symbolic attempt, and again for the numeric fallback.
 STEP_TIME_LIMIT = 5.0
@@ -105,15 +105,15 @@ def _model_hint(chain_text: str) -> str:
 _IDENTITY_SIZES = (None, pt.m, pt.n, sp.Symbol("q", integer=True, positive=True))
 
 
-def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str):
+def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None):
     """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit."""
     uses_identity = matrix and re.search(r"(?<![a-zA-Z\\])I(?![a-zA-Z])", lhs + rhs)
     sizes = _IDENTITY_SIZES if uses_identity else (None,)
     first_error = None
     for size in sizes:
         try:
-            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint)
-            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint)
+            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density)
+            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density)
         except Unparsed as exc:
             first_error = first_error or exc
             continue
@@ -135,15 +135,18 @@ def _match_zero(value, other):
 
 
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
-               seconds: float = STEP_TIME_LIMIT) -> tuple[str, str | None, str, dict | None]:
+               seconds: float = STEP_TIME_LIMIT, density: str | None = None) -> tuple[str, str | None, str, dict | None]:
     """(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
-    of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text."""
+    of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
+    ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step."""
     if relation != "=":
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
+    if density is None:
+        density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
     try:
-        left, right = _parse_pair(lhs, rhs, matrix, _model_hint(chain_text))
+        left, right = _parse_pair(lhs, rhs, matrix, _model_hint(chain_text), density)
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     except RecursionError:
@@ -177,11 +180,39 @@ def _chain_text(chain: Chain) -> str:
     return " = ".join(e.tex for e in chain.elements)
 
 
-def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT) -> StepResult:
-    """The verdict on an extracted step."""
+_DENSITY_CALL = re.compile(r"(?<![\\a-zA-Z])p\s*(?:\\left\s*|\\[bB]igg?l?\s*)?\(")
+
+
+def _density_calls(tex: str) -> list[str]:
+    """The ``p(..)`` written with arguments in the text, in order (the LaTeX of each, brackets balanced)."""
+    calls = []
+    for found in _DENSITY_CALL.finditer(tex):
+        depth = 0
+        for end in range(found.end() - 1, len(tex)):
+            depth += {"(": 1, ")": -1}.get(tex[end], 0)
+            if depth == 0:
+                calls.append(tex[found.start():end + 1])
+                break
+    return calls
+
+
+def density_referents(steps: list[ExtractedStep]) -> list[str | None]:
+    """For each step, the last density ``p(..)`` written with arguments in the file up to and including the
+    step (in its chains' elements, in textual order): what a bare ``p`` in the step (``\\ln p``) refers to."""
+    referents, last = [], None
+    for step in steps:
+        for side in (step.lhs, step.rhs):
+            calls = _density_calls(side)
+            last = calls[-1] if calls else last
+        referents.append(last)
+    return referents
+
+
+def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | None = None) -> StepResult:
+    """The verdict on an extracted step; ``density``: what a bare ``p`` refers to (:func:`density_referents`)."""
     begin = time.perf_counter()
     verdict, method, message, counterexample = judge_pair(step.lhs, step.rhs, step.relation,
-                                                          _chain_text(step.chain), seconds)
+                                                          _chain_text(step.chain), seconds, density)
     return StepResult(step.file, step.line, step.block, step.lhs, step.rhs, step.relation, verdict, method,
                       message, counterexample, time.perf_counter() - begin)
 
@@ -218,7 +249,7 @@ def equation_parameters(expr) -> frozenset:
     return frozenset(s for s in symbols if type(s) is sp.Symbol and not s.is_integer)  # not x[i], not a bound dummy
 
 
-def _as_equation(step: ExtractedStep) -> _Equation | None:
+def _as_equation(step: ExtractedStep, density: str | None = None) -> _Equation | None:
     """The equation of an ``e = 0`` (or ``0 = e``) step with parameters left in e, in scalar mode; None if the
     step is not of that form."""
     if step.relation != "=" or looks_like_matrix(_chain_text(step.chain)):
@@ -230,7 +261,7 @@ def _as_equation(step: ExtractedStep) -> _Equation | None:
     else:
         return None
     try:
-        expr = _scalar_context().normal_form(parse(side))
+        expr = _scalar_context().normal_form(parse(side, density=density))
     except Exception:  # unparsed, or SymPy failing on it: then it is not judged as an equation either
         return None
     if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)) or expr == 0:
@@ -320,7 +351,8 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
     ``\hat\theta``) gets the same verdict; a known estimate (``\hat\mu``) keeps its own judgement by
     definition. With no solution after it the equation is not checked.
     """
-    results = [judge(step, seconds) for step in steps]
+    referents = density_referents(steps)
+    results = [judge(step, seconds, referent) for step, referent in zip(steps, referents)]
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:
@@ -333,7 +365,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
             result = results[index]
             if result.verdict != "invalid" or index in solved:
                 continue
-            equation = _as_equation(steps[index])
+            equation = _as_equation(steps[index], referents[index])
             if equation is None:
                 continue
             begin = time.perf_counter()

@@ -94,6 +94,7 @@ _Sigma = sp.MatrixSymbol("Sigma", _dimension, _dimension)
 MATRIX_SYMMETRIC = frozenset({pt.Sigma_aa, pt.Sigma_bb, lg.Lambda, lg.L, _Sigma})
 
 _BLOCK = {"a": "a", "b": "b", "1": "a", "2": "b"}
+_DATA_RANGE = re.compile(r"1:[Nn]")  # x_{1:N}: the whole sample
 
 
 def _subscript_label(text: str) -> str:
@@ -208,6 +209,7 @@ class _Name:
 
     base: str
     tex: str
+    bold: bool = False  # \mathbf, \boldsymbol, \bm, \vec: in scalar mode a bold x is the whole data set
 
 
 @dataclass
@@ -241,8 +243,11 @@ def _lark() -> lark.Lark:
 
 
 class _Builder(lark.Transformer):
-    def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool):
+    def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool,
+                 density: str | None = None, inner: bool = False):
         super().__init__()
+        self.density = density
+        self.inner = inner
         self.matrix_mode = matrix
         self.numeric_blocks = numeric_blocks
         self.identity_size = identity_size
@@ -269,7 +274,7 @@ class _Builder(lark.Transformer):
             if base is None:
                 raise Unparsed(f"\\{accent}{{..}}", "an accent over an expression")
         if accent in ("mathbf", "boldsymbol", "bm", "vec", "mathbfit"):
-            return _Name(base, f"\\{accent}{{{base}}}")
+            return _Name(base, f"\\{accent}{{{base}}}", bold=True)
         return _Name(f"{accent}:{base}", f"\\{accent}{{{base}}}")
 
     def font(self, children):
@@ -424,6 +429,10 @@ class _Builder(lark.Transformer):
             value = self._matrix_symbol(accent, plain, sub, name)
             if value is not None:
                 return value
+        # the data set: \mathbf{x}, \boldsymbol{x}, \vec x, \mathbf{X}, x_{1:N}
+        if plain in ("x", "X") and not accent and (sub is None and name.bold
+                                                   or sub is not None and _DATA_RANGE.fullmatch(sub)):
+            return DATA_MARK
         # estimates
         if accent in _ESTIMATE_ACCENTS and plain == "mu" and (sub is None or sub in _MLE_TAGS):
             return muhat
@@ -486,7 +495,7 @@ class _Builder(lark.Transformer):
             return sp.Integer(text)
         if text in INDEX_LETTERS:
             return INDEX_LETTERS[text]
-        value = parse(text)
+        value = parse(text, inner=True)
         if not value.free_symbols <= set(INDEX_LETTERS.values()) | {N}:
             raise Unparsed(f"{tex}_{{{text}}}", "not an index")
         return value
@@ -533,7 +542,7 @@ class _Builder(lark.Transformer):
             if not _is_matrix(value):
                 raise Unparsed(f"^{{{t}}}", "inverse transpose of a scalar")
             return value.I.T
-        exponent = parse(t)
+        exponent = parse(t, inner=True)
         if _is_matrix(value):
             if exponent == -1:
                 return value.I if not isinstance(value, sp.MatrixBase) else value.inv()
@@ -619,7 +628,7 @@ class _Builder(lark.Transformer):
                 raise Unparsed(op.tex, "a sub/superscript on \\" + kind)
             fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp, "det": _det, "tr": _trace}[kind]
             if isinstance(nxt, _Group) and not nxt.seps and len(nxt.args) == 1:
-                inner = nxt.args[0]
+                inner = self._as_density(nxt.args[0]) if kind in ("log", "ln") else nxt.args[0]
                 post = nxt.post
                 if kind in ("log", "ln"):
                     for _, text in post:
@@ -632,6 +641,8 @@ class _Builder(lark.Transformer):
                     value = self._power(value, text)
                 return value, k + 2
             arg, end = self._rest_of_factors(items, k + 1)
+            if kind in ("log", "ln"):
+                arg = self._as_density(arg)
             if kind in ("log", "ln", "exp"):
                 arg = _scalar(arg)
             return fn(arg), end
@@ -641,11 +652,11 @@ class _Builder(lark.Transformer):
         if kind == "nabla":
             if len(op.data["subs"]) != 1:
                 raise Unparsed(op.tex, "\\nabla needs the variable as a subscript")
-            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix_mode)
-            body = self._resolve(items[k + 1:])
+            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix_mode, inner=True)
+            body = self._as_density(self._resolve(items[k + 1:]))
             return _derivative(body, [(1, variable)], op.tex), len(items)
         if kind == "deriv":
-            body = self._resolve(items[k + 1:])
+            body = self._as_density(self._resolve(items[k + 1:]))
             return _derivative(body, op.data["variables"], op.tex), len(items)
         if kind in ("E", "Var", "Cov"):
             if not isinstance(nxt, _Group):
@@ -669,7 +680,7 @@ class _Builder(lark.Transformer):
         if kind == "partial":
             if op.data["subs"] or len(op.data["sups"]) > 1:
                 raise Unparsed(op.tex, "a subscript on \\partial")
-            order = parse(op.data["sups"][0]) if op.data["sups"] else sp.Integer(1)
+            order = parse(op.data["sups"][0], inner=True) if op.data["sups"] else sp.Integer(1)
             if not (order.is_Integer and order > 0):
                 raise Unparsed(op.tex, "the order of a derivative must be a positive whole number")
             return _Partial([(int(order), None)]), k + 1
@@ -705,7 +716,7 @@ class _Builder(lark.Transformer):
             return self._likelihood(kind), k + 1
         if not isinstance(nxt, _Group) or nxt.kind != "(":
             if kind == "call:p":
-                return _dimension, k + 1
+                return self._bare_p(op), k + 1
             if kind.startswith("call:") and not (op.data["subs"] or op.data["sups"]):
                 name = op.data["name"]
                 return self._symbol(name, []), k + 1
@@ -723,6 +734,36 @@ class _Builder(lark.Transformer):
         for p_kind, text in nxt.post:
             value = self._power(value, text)
         return value, k + 2
+
+    def _bare_p(self, op: _Op):
+        """A ``p`` without arguments: the dimension p inside an exponent, a limit or an index (``(2\\pi)^{-p/2}``);
+        elsewhere a marker, resolved as a density where a density is meant (:meth:`_as_density`)."""
+        if op.data["subs"]:
+            raise Unparsed(op.tex + "_{" + op.data["subs"][0] + "}", "p with a subscript and no arguments")
+        value = _dimension if self.inner else BARE_P
+        for text in op.data["sups"]:
+            value = self._power(value, text)
+        return value
+
+    def _as_density(self, value):
+        """A bare ``p`` standing for a whole function (the argument of \\log/\\ln, what a derivative acts on, a
+        whole side) is the density written with arguments before it (``density``, chosen by the judge), if that
+        is the likelihood of the data set (or, in matrix notes, which have no sample, the density of the
+        vector); otherwise the step is not checked."""
+        if not (isinstance(value, sp.Basic) and value == BARE_P):
+            return value
+        if self.density is None:
+            raise Unparsed("p", "p without arguments and no density p(..) before it to refer to: write p(x|..)")
+        try:
+            referent = parse(self.density, matrix=self.matrix_mode, identity_size=self.identity_size,
+                             model_hint=self.model_hint, inner=True)
+        except Unparsed as exc:
+            raise Unparsed("p", f"p without arguments refers to {self.density}, which is not understood "
+                           f"({exc.reason})") from None
+        if not self.matrix_mode and not isinstance(referent, sp.Product):  # (matrix notes have no sample)
+            raise Unparsed("p", f"p without arguments after {self.density}, a density of one observation: "
+                           "which density is meant? write p(x|..) or p(\\mathbf{x}|..)")
+        return referent
 
     def _likelihood(self, kind: str):
         if kind == "ell" or kind == "CalL":
@@ -746,7 +787,7 @@ class _Builder(lark.Transformer):
                 variance = variance ** 2
         else:
             raise Unparsed(op.tex + "(..)", "a density needs a mean and a variance after the bar")
-        if len(variables) == 1 and variables[0] is DATA_MARK or any(v is DOTS_MARK for v in variables):
+        if len(variables) == 1 and variables[0] in (DATA_MARK, _CAPITAL_X) or any(v == DOTS_MARK for v in variables):
             return sp.Product(normal_pdf(x[index_i], mean, variance), (index_i, 1, N))
         if len(variables) != 1:
             raise Unparsed(op.tex + "(..)", "a joint density of several variables")
@@ -758,12 +799,12 @@ class _Builder(lark.Transformer):
             raise Unparsed(op.tex, "limits given twice")
         if _is_matrix(body):
             raise Unparsed(op.tex, "a sum of matrices")
-        upper = parse(sups[0]) if sups else N
+        upper = parse(sups[0], inner=True) if sups else N
         if subs:
             text = _subscript_label(subs[0])
             if "=" in text:
                 name, lower_text = text.split("=", 1)
-                lower = parse(lower_text)
+                lower = parse(lower_text, inner=True)
             else:
                 name, lower = text, sp.Integer(1)
             names = [nm.strip() for nm in name.split(",")]
@@ -817,7 +858,7 @@ class _Builder(lark.Transformer):
                 raise Unparsed(r"\frac{\partial^k}{..}", "the order of the derivative does not match")
         if function is None:
             return _Op("deriv", {"variables": variables, "subs": [], "sups": []}, tex=r"\frac{\partial}{\partial ..}")
-        return _Value(_derivative(function, variables, r"\frac{\partial}{\partial ..}"))
+        return _Value(_derivative(self._as_density(function), variables, r"\frac{\partial}{\partial ..}"))
 
     def _matrix(self, rows: list):
         if len({len(r) for r in rows}) != 1:
@@ -876,6 +917,9 @@ def _precision_blocks() -> sp.ImmutableMatrix:
 # markers for the data set and the (log-)likelihood written as a name
 DATA_MARK = sp.Symbol("__data__")
 DOTS_MARK = sp.Symbol("__dots__")
+BARE_P = sp.Symbol("p")  # (not the dimension: that one is a positive integer)
+"""A ``p`` written without arguments, before it is known whether it is a density or the dimension."""
+_CAPITAL_X = sp.Symbol("X", real=True)  # p(X|mu, sigma^2): X is the data set
 LOGLIK_MARK = sp.Function("calL")(mu, sigma2)
 """\\mathcal{L}: the log-likelihood, or the likelihood when written inside a log (resolved in :func:`parse`)."""
 
@@ -892,6 +936,10 @@ def _plain_name(value) -> str | None:
         return "sigma"
     if isinstance(value, sp.Symbol):
         return value.name
+    if isinstance(value, sp.MatrixSymbol) and str(value.name).isalpha():  # \mathbf{x}, \boldsymbol{\Sigma}
+        return str(value.name)
+    if isinstance(value, sp.Identity):
+        return "I"
     return None
 
 
@@ -944,6 +992,8 @@ def _add(a, b):
         a = a[0, 0]
     if isinstance(b, sp.MatrixBase) and b.shape == (1, 1) and not _is_matrix(a):
         b = b[0, 0]
+    if _is_matrix(a) != _is_matrix(b) and (a if _is_matrix(a) else b).shape == (1, 1):
+        a, b = _scalar(a), _scalar(b)  # a quadratic form (x - mu)^T Sigma^-1 (x - mu) added to a scalar
     if _is_matrix(a) != _is_matrix(b):
         zero_scalar = (not _is_matrix(a) and a == 0) or (not _is_matrix(b) and b == 0)
         if zero_scalar:
@@ -1038,14 +1088,26 @@ def _finish(value, matrix: bool):
                                   lambda e: sp.log(_likelihood_value()))
             value = value.xreplace({LOGLIK_MARK: ell})
         if value.has(DATA_MARK) or value.has(DOTS_MARK):
-            raise Unparsed("\\mathcal{D}", "the data set outside a density")
+            raise Unparsed("\\mathcal{D}", "the data set (\\mathcal{D}, \\mathbf{x}, x_{1:N}, x_1, \\dots, x_N) "
+                           "outside a density")
+        if value.has(BARE_P):
+            if not matrix:
+                raise Unparsed("p", "p without arguments where no density is meant (not the argument of \\log or "
+                               "of a derivative); write p(x|..), or use p as a dimension only in exponents")
+            value = value.xreplace({BARE_P: _dimension})  # matrix notes: the dimension, as in -p/2 \log 2\pi
         if not matrix and _n in value.free_symbols:  # (in matrix mode n is the size of block b)
             value = value.subs(_n, N)
     return value
 
 
-def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian"):
-    """The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar."""
+def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian",
+          density: str | None = None, inner: bool = False):
+    r"""The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar.
+
+    ``density``: the LaTeX of the density ``p(..)`` written with arguments that a bare ``p`` refers to (the
+    judge passes the last one before the step); a bare ``p`` as a whole side, as the argument of ``\log``/``\ln``
+    or under a derivative is that density if it is the likelihood of the data set, else not checked. ``inner``:
+    an exponent, a limit or an index, where a bare ``p`` is the dimension (``(2\pi)^{-p/2}``)."""
     if not isinstance(tex, str):
         raise Unparsed(repr(tex), "not text")
     text = normalise(tex)
@@ -1067,9 +1129,11 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
     numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
     builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
-                       numeric_blocks)
+                       numeric_blocks, density, inner)
     try:
         value = builder.transform(tree)
+        if not inner:
+            value = builder._as_density(value)
     except lark.exceptions.VisitError as exc:
         original = exc.orig_exc
         if isinstance(original, Unparsed):
