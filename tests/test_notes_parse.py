@@ -349,3 +349,15 @@ def test_log_density_with_a_quadratic_form_added_to_scalars() -> None:
     assert judge_pair(r"\ln \mathcal{N}(x|\mu,\Sigma)", log_density)[0] == "valid"
     assert judge_pair(r"\ln \mathcal{N}(x|\mu,\Sigma)", log_density.replace(r"- \frac12 (x", r"+ \frac12 (x"))[0] == "invalid"
     assert judge_pair(r"\ln p", log_density, density=r"p(x|\mu,\Sigma)")[0] == "valid"  # matrix notes: no sample
+
+
+def test_plain_bars_are_determinants_and_absolute_values() -> None:
+    assert parse(r"|\Sigma|", matrix=True) == parse(r"\det\Sigma", matrix=True)
+    assert parse(r"|a - b| + |c|") == sp.Abs(a - b) + sp.Abs(c)
+    assert parse(r"p(x_i|\mu,\sigma^2)\,|c|") == normal_pdf(x[i]) * sp.Abs(c)  # the conditioning bar stays
+    assert parse(r"\log(|c|)") == sp.log(sp.Abs(c))
+    with pytest.raises(Unparsed, match="conditional expectation"):
+        parse(r"E[x_i|c]")
+    assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{p/2}|\Sigma|^{1/2}")[0] == "valid"
+    assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{D/2}|\Sigma|^{1/2}")[0] == "valid"  # D: the dimension
+    assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{1/2}|\Sigma|^{1/2}")[0] == "invalid"

@@ -142,7 +142,45 @@ def normalise(tex: str) -> str:
     # plain-letter operator names directly followed by a bracket: Var(..), Cov[..], tr(..)
     s = re.sub(r"(?<![\\a-zA-Z])(Var|Cov|var|cov|tr|Tr|diag)\s*(?=[(\[])", lambda mo: _WORD_OPERATORS[mo.group(1)], s)
     s = re.sub(r"\\(Var|Cov|E|tr|diag|det)(?=[a-zA-Z])", r"\\\1 ", s)
-    return s
+    return _determinant_bars(s)
+
+
+def _determinant_bars(s: str) -> str:
+    r"""Plain bars ``|A|`` as ``\lvert A \rvert`` (a determinant of a matrix, an absolute value of a scalar):
+    within each bracket ``( )``, ``[ ]``, ``\{ \}`` (and at the top level) the bars directly inside it are
+    paired left to right when there are an even number of them; a single bar (``p(x|\mu)``, ``E[x|y]``) is
+    the conditioning bar and stays."""
+    replacements: dict[int, str] = {}
+    stack: list[list[int]] = [[]]
+
+    def pair(bars: list[int]) -> None:
+        if len(bars) >= 2 and len(bars) % 2 == 0:
+            for number, position in enumerate(bars):
+                replacements[position] = r" \lvert " if number % 2 == 0 else r" \rvert "
+
+    k = 0
+    while k < len(s):
+        if s.startswith("\\{", k) or s.startswith("\\}", k):
+            if s[k + 1] == "{":
+                stack.append([])
+            elif len(stack) > 1:
+                pair(stack.pop())
+            k += 2
+            continue
+        if s[k] == "\\":
+            macro = re.match(r"\\([a-zA-Z]+|.)", s[k:])
+            k += len(macro.group(0)) if macro else 1
+            continue
+        if s[k] in "([":
+            stack.append([])
+        elif s[k] in ")]" and len(stack) > 1:
+            pair(stack.pop())
+        elif s[k] == "|":
+            stack[-1].append(k)
+        k += 1
+    for bars in stack:
+        pair(bars)
+    return "".join(replacements.get(k, c) for k, c in enumerate(s))
 
 
 def _delimiter(size: str, delim: str) -> str:
@@ -543,6 +581,8 @@ class _Builder(lark.Transformer):
                 raise Unparsed(f"^{{{t}}}", "inverse transpose of a scalar")
             return value.I.T
         exponent = parse(t, inner=True)
+        if self.matrix_mode:  # (2\pi)^{D/2}: in matrix notes a D or d in an exponent is the dimension
+            exponent = exponent.xreplace({sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension})
         if _is_matrix(value):
             if exponent == -1:
                 return value.I if not isinstance(value, sp.MatrixBase) else value.inv()
