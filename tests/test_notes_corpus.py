@@ -16,8 +16,9 @@ import pytest
 CORPUS = Path(__file__).resolve().parent / "notes_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 CORRECT = sorted(k.removeprefix("correct/") for k in EXPECTED if k.startswith("correct/"))
-#: (set, file) for the main corpus ("") and the held-out set ("heldout/"), written without reading the parser
-SETS = ("", "heldout/")
+#: (set, file) for the main corpus ("") and the held-out sets ("heldout/", "heldout2/"), written without reading
+#: the parser
+SETS = ("", "heldout/", "heldout2/")
 PAIRS = [(prefix, k.removeprefix(f"{prefix}correct/")) for prefix in SETS for k in EXPECTED
          if k.startswith(f"{prefix}correct/")]
 
@@ -43,8 +44,9 @@ def test_size_and_not_checked_share() -> None:
     assert steps.count("not_checked") <= 0.10 * len(steps)
 
 
-def test_heldout_size_and_not_checked_share() -> None:
-    steps = [v for prefix, name in PAIRS if prefix == "heldout/" for v in EXPECTED[f"heldout/correct/{name}"]]
+@pytest.mark.parametrize("heldout", SETS[1:])
+def test_heldout_size_and_not_checked_share(heldout: str) -> None:
+    steps = [v for prefix, name in PAIRS if prefix == heldout for v in EXPECTED[f"{heldout}correct/{name}"]]
     assert len(steps) >= 30
     assert "invalid" not in steps
     assert steps.count("not_checked") <= 0.10 * len(steps)

@@ -275,7 +275,7 @@ def _split_row(row: str) -> list[list]:
                 k = piece_start = k + len(symbol)
                 continue
         if c == "\\":
-            if row.startswith("\\{", k) or row.startswith("\\left\\{", k):
+            if row.startswith("\\{", k):  # (\left\{: \left is skipped below, then \{ counts once)
                 depth += 1
             elif row.startswith("\\}", k):
                 depth -= 1

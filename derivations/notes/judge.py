@@ -24,7 +24,7 @@ from ..notation import N
 from .extract import Chain, ExtractedStep
 from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Unparsed, looks_like_matrix, parse
 
-__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "STEP_TIME_LIMIT", "VERDICTS"]
+__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT", "VERDICTS"]
 
 #: Seconds for the symbolic attempt, and again for the numeric fallback.
 STEP_TIME_LIMIT = 5.0
@@ -105,15 +105,15 @@ def _model_hint(chain_text: str) -> str:
 _IDENTITY_SIZES = (None, pt.m, pt.n, sp.Symbol("q", integer=True, positive=True))
 
 
-def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None):
+def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None, mean: str | None = None):
     """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit."""
     uses_identity = matrix and re.search(r"(?<![a-zA-Z\\])I(?![a-zA-Z])", lhs + rhs)
     sizes = _IDENTITY_SIZES if uses_identity else (None,)
     first_error = None
     for size in sizes:
         try:
-            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density)
-            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density)
+            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean)
+            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean)
         except Unparsed as exc:
             first_error = first_error or exc
             continue
@@ -135,10 +135,12 @@ def _match_zero(value, other):
 
 
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
-               seconds: float = STEP_TIME_LIMIT, density: str | None = None) -> tuple[str, str | None, str, dict | None]:
+               seconds: float = STEP_TIME_LIMIT, density: str | None = None,
+               mean: str | None = None) -> tuple[str, str | None, str, dict | None]:
     """(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
-    ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step."""
+    ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
+    ``mean``: the notes' name for the mean, if not mu (see :func:`mean_name`)."""
     if relation != "=":
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
@@ -146,7 +148,7 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
     try:
-        left, right = _parse_pair(lhs, rhs, matrix, _model_hint(chain_text), density)
+        left, right = _parse_pair(lhs, rhs, matrix, _model_hint(chain_text), density, mean)
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     except RecursionError:
@@ -208,11 +210,60 @@ def density_referents(steps: list[ExtractedStep]) -> list[str | None]:
     return referents
 
 
-def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | None = None) -> StepResult:
-    """The verdict on an extracted step; ``density``: what a bare ``p`` refers to (:func:`density_referents`)."""
+_DENSITY_OPEN = re.compile(r"(?:(?<![\\a-zA-Z])p|\\mathcal\s*\{?\s*N\s*\}?)\s*(?:\\left\s*)?\(")
+_MEAN_USED = re.compile(r"\\mu(?![a-zA-Z])")
+
+
+def _split_top(text: str, separators: str) -> list[tuple[str, str]]:
+    """(separator before, piece) for the pieces of text between top-level separators."""
+    pieces, depth, start, before = [], 0, 0, ""
+    for k, c in enumerate(text):
+        depth += 1 if c in "([{" else -1 if c in ")]}" else 0
+        if depth == 0 and c in separators:
+            pieces.append((before, text[start:k]))
+            before, start = c, k + 1
+    pieces.append((before, text[start:]))
+    return pieces
+
+
+def mean_name(steps: list[ExtractedStep]) -> str | None:
+    r"""The notes' own name for the mean of the data: when every density written with parameters
+    (``p(x;\theta,\sigma^2)``, ``\mathcal{N}(x|\theta,\sigma^2)``) has the same plain symbol as its mean, that
+    symbol is not ``\mu``, and ``\mu`` appears nowhere in the notes, the symbol is the mean (``theta``);
+    otherwise None."""
+    texts = [side for step in steps for side in (step.lhs, step.rhs)]
+    if any(_MEAN_USED.search(t) for t in texts):
+        return None
+    means = set()
+    for tex in texts:
+        for found in _DENSITY_OPEN.finditer(tex):
+            depth, end = 0, None
+            for k in range(found.end() - 1, len(tex)):
+                depth += {"(": 1, ")": -1}.get(tex[k], 0)
+                if depth == 0:
+                    end = k
+                    break
+            if end is None:
+                continue
+            pieces = _split_top(tex[found.end():end].replace(r"\mid", "|"), "|;,")
+            means.update(next(([piece.strip()] for sep, piece in pieces if sep in ("|", ";")), []))
+    if len(means) != 1:
+        return None
+    (name,) = means
+    plain = re.fullmatch(r"\\?([a-zA-Z]+)", name)
+    if plain is None or plain.group(1) in ("mu", "x", "N", "n", "p", "e", "pi") or \
+            (len(plain.group(1)) > 1 and not name.startswith("\\")):
+        return None
+    return plain.group(1)
+
+
+def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | None = None,
+          mean: str | None = None) -> StepResult:
+    """The verdict on an extracted step; ``density``: what a bare ``p`` refers to (:func:`density_referents`),
+    ``mean``: the notes' name for the mean (:func:`mean_name`)."""
     begin = time.perf_counter()
     verdict, method, message, counterexample = judge_pair(step.lhs, step.rhs, step.relation,
-                                                          _chain_text(step.chain), seconds, density)
+                                                          _chain_text(step.chain), seconds, density, mean)
     return StepResult(step.file, step.line, step.block, step.lhs, step.rhs, step.relation, verdict, method,
                       message, counterexample, time.perf_counter() - begin)
 
@@ -249,7 +300,7 @@ def equation_parameters(expr) -> frozenset:
     return frozenset(s for s in symbols if type(s) is sp.Symbol and not s.is_integer)  # not x[i], not a bound dummy
 
 
-def _as_equation(step: ExtractedStep, density: str | None = None) -> _Equation | None:
+def _as_equation(step: ExtractedStep, density: str | None = None, mean: str | None = None) -> _Equation | None:
     """The equation of an ``e = 0`` (or ``0 = e``) step with parameters left in e, in scalar mode; None if the
     step is not of that form."""
     if step.relation != "=" or looks_like_matrix(_chain_text(step.chain)):
@@ -261,7 +312,7 @@ def _as_equation(step: ExtractedStep, density: str | None = None) -> _Equation |
     else:
         return None
     try:
-        expr = _scalar_context().normal_form(parse(side, density=density))
+        expr = _scalar_context().normal_form(parse(side, density=density, mean=mean))
     except Exception:  # unparsed, or SymPy failing on it: then it is not judged as an equation either
         return None
     if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)) or expr == 0:
@@ -270,7 +321,7 @@ def _as_equation(step: ExtractedStep, density: str | None = None) -> _Equation |
     return _Equation(expr, parameters) if parameters else None
 
 
-def solution_target(tex: str) -> tuple[sp.Symbol, bool, bool] | None:
+def solution_target(tex: str, mean: str | None = None) -> tuple[sp.Symbol, bool, bool] | None:
     r"""What a solution line's left side names: (parameter, squared, estimate). ``\hat\theta``,
     ``\theta_{ML}``, ``\theta^*``, ``\theta`` -> theta; ``\hat\sigma^2``, ``\sigma^2_{MLE}`` -> sigma^2;
     ``\hat\sigma`` -> sigma^2 with squared False (the value is a standard deviation); ``\bar x`` -> mu.
@@ -281,7 +332,7 @@ def solution_target(tex: str) -> tuple[sp.Symbol, bool, bool] | None:
     if re.fullmatch(r"\\bar\s*\{?\s*x\s*\}?", text):
         return (sp.Symbol("mu", real=True), True, True)
     try:
-        value = parse(text)
+        value = parse(text, mean=mean)
     except Unparsed:
         return None
     if isinstance(value, sp.Symbol) and not value.is_integer and value != N:
@@ -292,14 +343,14 @@ def solution_target(tex: str) -> tuple[sp.Symbol, bool, bool] | None:
     return None
 
 
-def _solution_of(equation: _Equation, lhs: str, rhs: str):
+def _solution_of(equation: _Equation, lhs: str, rhs: str, mean: str | None = None):
     """(parameter, value) if ``lhs = rhs`` states a value of one of the equation's parameters."""
-    target = solution_target(lhs)
+    target = solution_target(lhs, mean)
     if target is None or target[0] not in equation.parameters:
         return None
     parameter, direct, _ = target
     try:
-        value = parse(rhs)
+        value = parse(rhs, mean=mean)
     except Unparsed:
         return None
     if isinstance(value, (sp.MatrixBase, sp.MatrixExpr)):
@@ -352,7 +403,8 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
     definition. With no solution after it the equation is not checked.
     """
     referents = density_referents(steps)
-    results = [judge(step, seconds, referent) for step, referent in zip(steps, referents)]
+    mean = mean_name(steps)
+    results = [judge(step, seconds, referent, mean) for step, referent in zip(steps, referents)]
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:
@@ -365,13 +417,13 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
             result = results[index]
             if result.verdict != "invalid" or index in solved:
                 continue
-            equation = _as_equation(steps[index], referents[index])
+            equation = _as_equation(steps[index], referents[index], mean)
             if equation is None:
                 continue
             begin = time.perf_counter()
             found = None
             for candidate, where in _later_candidates(steps, chains, chain_number, position):
-                solution = _solution_of(equation, steps[candidate].lhs, steps[candidate].rhs)
+                solution = _solution_of(equation, steps[candidate].lhs, steps[candidate].rhs, mean)
                 if solution is not None:
                     found = candidate, where, solution
                     break
@@ -386,7 +438,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
             stated = f"{steps[candidate].lhs} = {steps[candidate].rhs}"
             results[index] = _replace(result, status, method, _equation_message(status, parameter, stated, where,
                                                                                 detail), example, begin)
-            target = solution_target(steps[candidate].lhs)
+            target = solution_target(steps[candidate].lhs, mean)
             own = results[candidate]
             bare = target is not None and not target[2]
             if bare or own.message.startswith("unparsed"):

@@ -147,7 +147,7 @@ def normalise(tex: str) -> str:
 
 def _determinant_bars(s: str) -> str:
     r"""Plain bars ``|A|`` as ``\lvert A \rvert`` (a determinant of a matrix, an absolute value of a scalar):
-    within each bracket ``( )``, ``[ ]``, ``\{ \}`` (and at the top level) the bars directly inside it are
+    within each bracket ``( )``, ``[ ]``, ``\{ \}`` or brace group ``{ }`` (and at the top level) the bars directly inside it are
     paired left to right when there are an even number of them; a single bar (``p(x|\mu)``, ``E[x|y]``) is
     the conditioning bar and stays."""
     replacements: dict[int, str] = {}
@@ -171,9 +171,9 @@ def _determinant_bars(s: str) -> str:
             macro = re.match(r"\\([a-zA-Z]+|.)", s[k:])
             k += len(macro.group(0)) if macro else 1
             continue
-        if s[k] in "([":
+        if s[k] in "([{":
             stack.append([])
-        elif s[k] in ")]" and len(stack) > 1:
+        elif s[k] in ")]}" and len(stack) > 1:
             pair(stack.pop())
         elif s[k] == "|":
             stack[-1].append(k)
@@ -204,6 +204,8 @@ def _font_word(font: str, word: str) -> str:
         return word
     if font in ("mathrm", "operatorname") and word in ("exp", "log", "ln"):
         return "\\" + word + " "
+    if word == "NLL":  # the negative log-likelihood
+        return r"\NLL "
     return f"\\{font}{{{word}}}"  # left for the grammar (a subscript label such as _{\text{MLE}} is fine)
 
 
@@ -269,7 +271,7 @@ class _MulMark:
 
 
 _OPERATOR_MACROS = {"log", "ln", "exp", "sum", "prod", "E", "Var", "Cov", "det", "tr", "diag", "Normal", "partial",
-                    "nabla", "CalL", "ell", "Data", "dots", "cdots", "ldots"}
+                    "nabla", "CalL", "ell", "NLL", "Data", "dots", "cdots", "ldots"}
 _FUNCTION_LETTERS = {"p", "E", "L", "q"}
 _UNKNOWN_FUNCTIONS = {"f", "g", "h"}
 
@@ -282,14 +284,19 @@ def _lark() -> lark.Lark:
 
 class _Builder(lark.Transformer):
     def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool,
-                 density: str | None = None, inner: bool = False):
+                 density: str | None = None, inner: bool = False, mean: str | None = None):
         super().__init__()
         self.density = density
+        self.mean = mean
         self.inner = inner
         self.matrix_mode = matrix
         self.numeric_blocks = numeric_blocks
         self.identity_size = identity_size
         self.model_hint = model_hint
+
+    def _inner(self, text: str, matrix: bool = False):
+        """An exponent, a limit, an index or a derivative's variable, parsed with the same notation."""
+        return parse(text, matrix=matrix, inner=True, mean=self.mean)
 
     # ---- leaves
     def number(self, children):
@@ -463,6 +470,8 @@ class _Builder(lark.Transformer):
         base = name.base
         sub = _subscript_label(subs[0]) if subs else None
         accent, _, plain = base.rpartition(":")
+        if self.mean is not None and plain == self.mean:  # the notes' own name for the mean (theta)
+            plain = "mu"
         if self.matrix_mode:
             value = self._matrix_symbol(accent, plain, sub, name)
             if value is not None:
@@ -533,7 +542,7 @@ class _Builder(lark.Transformer):
             return sp.Integer(text)
         if text in INDEX_LETTERS:
             return INDEX_LETTERS[text]
-        value = parse(text, inner=True)
+        value = self._inner(text)
         if not value.free_symbols <= set(INDEX_LETTERS.values()) | {N}:
             raise Unparsed(f"{tex}_{{{text}}}", "not an index")
         return value
@@ -580,7 +589,7 @@ class _Builder(lark.Transformer):
             if not _is_matrix(value):
                 raise Unparsed(f"^{{{t}}}", "inverse transpose of a scalar")
             return value.I.T
-        exponent = parse(t, inner=True)
+        exponent = self._inner(t)
         if self.matrix_mode:  # (2\pi)^{D/2}: in matrix notes a D or d in an exponent is the dimension
             exponent = exponent.xreplace({sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension})
         if _is_matrix(value):
@@ -692,7 +701,7 @@ class _Builder(lark.Transformer):
         if kind == "nabla":
             if len(op.data["subs"]) != 1:
                 raise Unparsed(op.tex, "\\nabla needs the variable as a subscript")
-            variable = parse(_strip_braces(op.data["subs"][0]), matrix=self.matrix_mode, inner=True)
+            variable = self._inner(_strip_braces(op.data["subs"][0]), matrix=self.matrix_mode)
             body = self._as_density(self._resolve(items[k + 1:]))
             return _derivative(body, [(1, variable)], op.tex), len(items)
         if kind == "deriv":
@@ -707,7 +716,7 @@ class _Builder(lark.Transformer):
                     raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
                 value = self._power(value, text)
             return value, k + 2
-        if kind == "Normal" or kind.startswith("call:") or kind in ("CalL", "ell"):
+        if kind == "Normal" or kind.startswith("call:") or kind in ("CalL", "ell", "NLL"):
             return self._call(op, nxt, k)
         if kind in ("dots", "cdots", "ldots"):
             return DOTS_MARK, k + 1
@@ -720,7 +729,7 @@ class _Builder(lark.Transformer):
         if kind == "partial":
             if op.data["subs"] or len(op.data["sups"]) > 1:
                 raise Unparsed(op.tex, "a subscript on \\partial")
-            order = parse(op.data["sups"][0], inner=True) if op.data["sups"] else sp.Integer(1)
+            order = self._inner(op.data["sups"][0]) if op.data["sups"] else sp.Integer(1)
             if not (order.is_Integer and order > 0):
                 raise Unparsed(op.tex, "the order of a derivative must be a positive whole number")
             return _Partial([(int(order), None)]), k + 1
@@ -750,9 +759,14 @@ class _Builder(lark.Transformer):
 
     def _call(self, op: _Op, nxt, k: int):
         kind = op.kind
-        if kind in ("CalL", "ell", "call:L"):
-            if isinstance(nxt, _Group):
-                return self._likelihood(kind), k + 2
+        if kind in ("CalL", "ell", "call:L", "NLL"):
+            if isinstance(nxt, _Group) and nxt.kind == "(":
+                value = self._likelihood(kind, nxt)
+                for p_kind, text in nxt.post:
+                    if p_kind == "_":
+                        raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
+                    value = self._power(value, text)
+                return value, k + 2
             return self._likelihood(kind), k + 1
         if not isinstance(nxt, _Group) or nxt.kind != "(":
             if kind == "call:p":
@@ -796,7 +810,7 @@ class _Builder(lark.Transformer):
             raise Unparsed("p", "p without arguments and no density p(..) before it to refer to: write p(x|..)")
         try:
             referent = parse(self.density, matrix=self.matrix_mode, identity_size=self.identity_size,
-                             model_hint=self.model_hint, inner=True)
+                             model_hint=self.model_hint, inner=True, mean=self.mean)
         except Unparsed as exc:
             raise Unparsed("p", f"p without arguments refers to {self.density}, which is not understood "
                            f"({exc.reason})") from None
@@ -805,10 +819,38 @@ class _Builder(lark.Transformer):
                            "which density is meant? write p(x|..) or p(\\mathbf{x}|..)")
         return referent
 
-    def _likelihood(self, kind: str):
-        if kind == "ell" or kind == "CalL":
-            return LOGLIK_MARK if kind == "CalL" else ell
-        return _likelihood_value()
+    def _likelihood(self, kind: str, group: _Group | None = None):
+        """``L``: the likelihood of the sample; ``\\ell``: its log; ``\\mathcal{L}``: either (resolved in
+        :func:`_finish`); ``\\mathrm{NLL}``: minus the log. Written with arguments (``L(\\theta)``,
+        ``\\ell(\\hat\\mu, \\sigma^2)``) they are taken at that mean and variance (:meth:`_likelihood_parameters`)."""
+        mean, variance = (mu, sigma2) if group is None else self._likelihood_parameters(group, kind)
+        if kind == "NLL":
+            return -self._likelihood("ell", group)
+        if kind == "CalL":
+            return _CAL_L(mean, variance)
+        if kind == "ell":
+            return ell if (mean, variance) == (mu, sigma2) else sp.log(_likelihood_value(mean, variance))
+        return _likelihood_value(mean, variance)
+
+    def _likelihood_parameters(self, group: _Group, kind: str):
+        """(mean, variance) from the arguments of a likelihood: ``(m)`` is the mean (``(\\sigma^2)`` or
+        ``(\\sigma)`` alone the variance), ``(m, v)`` both (a standard deviation is squared); after ``|`` or ``;``
+        only the data may follow (``\\mathcal{L}(\\theta|\\mathcal{D})``)."""
+        args, seps = list(group.args), group.seps
+        if "|" in seps or ";" in seps:
+            split = seps.index("|") if "|" in seps else seps.index(";")
+            args, data = args[:split + 1], args[split + 1:]
+            if not all(d in (DATA_MARK, DOTS_MARK, _CAPITAL_X) or isinstance(d, sp.Indexed) for d in data):
+                raise Unparsed(kind + "(..|..)", "a likelihood given something other than the data")
+        if any(_is_matrix(a) or isinstance(a, _Partial) for a in args) or not 1 <= len(args) <= 2:
+            raise Unparsed(kind + "(..)", "a likelihood needs its mean, or its mean and variance, as arguments")
+        if len(args) == 1:
+            (only,) = args
+            return (mu, sigma2) if only in (sigma2, sp.sqrt(sigma2)) else (only, sigma2)
+        mean, variance = args
+        if isinstance(variance, sp.Pow) and variance.exp == sp.Rational(1, 2):
+            variance = variance ** 2
+        return mean, variance
 
     def _density(self, group: _Group, op: _Op):
         args, seps = group.args, group.seps
@@ -839,12 +881,12 @@ class _Builder(lark.Transformer):
             raise Unparsed(op.tex, "limits given twice")
         if _is_matrix(body):
             raise Unparsed(op.tex, "a sum of matrices")
-        upper = parse(sups[0], inner=True) if sups else N
+        upper = self._inner(sups[0]) if sups else N
         if subs:
             text = _subscript_label(subs[0])
             if "=" in text:
                 name, lower_text = text.split("=", 1)
-                lower = parse(lower_text, inner=True)
+                lower = self._inner(lower_text)
             else:
                 name, lower = text, sp.Integer(1)
             names = [nm.strip() for nm in name.split(",")]
@@ -960,12 +1002,13 @@ DOTS_MARK = sp.Symbol("__dots__")
 BARE_P = sp.Symbol("p")  # (not the dimension: that one is a positive integer)
 """A ``p`` written without arguments, before it is known whether it is a density or the dimension."""
 _CAPITAL_X = sp.Symbol("X", real=True)  # p(X|mu, sigma^2): X is the data set
-LOGLIK_MARK = sp.Function("calL")(mu, sigma2)
+_CAL_L = sp.Function("calL")
+LOGLIK_MARK = _CAL_L(mu, sigma2)
 """\\mathcal{L}: the log-likelihood, or the likelihood when written inside a log (resolved in :func:`parse`)."""
 
 
-def _likelihood_value():
-    return sp.Product(normal_pdf(x[index_i]), (index_i, 1, N))
+def _likelihood_value(mean=mu, variance=sigma2):
+    return sp.Product(normal_pdf(x[index_i], mean, variance), (index_i, 1, N))
 
 
 def _plain_name(value) -> str | None:
@@ -1077,9 +1120,10 @@ def _derivative(function, variables: list, tex: str):
 
 
 def _multivariate_density(variables: list, parameters: list, tex: str, hint: str):
-    """N(v | m, S) of vectors (density.gaussian_density); p(x_a), p(x_b), p(x_a, x_b), p(x_b | x_a),
-    p(x_a | x_b): the marginal, joint and conditional densities of the partitioned Gaussian; p(x) is
-    N(x | mu, Sigma) when the chain speaks of Sigma (x ~ N(mu, Sigma))."""
+    """N(v | m, S) of vectors (density.gaussian_density); p(x_a), p(x_b), p(x_b | x_a), p(x_a | x_b): the
+    marginal and conditional densities of the partitioned Gaussian; p(x) is N(x | mu, Sigma) when the chain
+    speaks of Sigma (x ~ N(mu, Sigma)), else the linear-Gaussian model's N(x | mu, Lambda^-1), and p(y | x) is
+    N(y | A x + b, L^-1)."""
     if len(parameters) == 2 and all(_is_matrix(a) for a in variables + parameters) and len(variables) == 1:
         (point,), (mean, covariance) = variables, parameters
         if covariance.shape[0] != covariance.shape[1] or mean.shape != point.shape or \
@@ -1099,6 +1143,11 @@ def _multivariate_density(variables: list, parameters: list, tex: str, hint: str
         return gaussian_density(pt.x_a, CONDITIONAL_NAMES["mu|a|b"], CONDITIONAL_NAMES["Sigma|a|b"])
     if not parameters and variables == [lg.x] and hint == "affine":
         return gaussian_density(lg.x, lg.mu, _Sigma)
+    # the linear-Gaussian model (derivations.linear_gaussian): x ~ N(mu, Lambda^-1), y | x ~ N(A x + b, L^-1)
+    if not parameters and variables == [lg.x]:
+        return gaussian_density(lg.x, lg.mu, lg.Lambda.I)
+    if variables == [lg.y] and parameters == [lg.x]:
+        return gaussian_density(lg.y, lg.A * lg.x + lg.b, lg.L.I)
     raise Unparsed(tex + "(..)", "a multivariate density of unknown arguments (write N(x|mean, covariance))")
 
 
@@ -1123,10 +1172,11 @@ def _finish(value, matrix: bool):
     if isinstance(value, _Partial):
         raise Unparsed(r"\partial", "a \\partial outside a derivative")
     if isinstance(value, sp.Basic):
-        if value.has(LOGLIK_MARK):
-            value = value.replace(lambda e: isinstance(e, sp.log) and e.args[0] == LOGLIK_MARK,
-                                  lambda e: sp.log(_likelihood_value()))
+        if value.has(_CAL_L):
+            value = value.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], _CAL_L),
+                                  lambda e: sp.log(_likelihood_value(*e.args[0].args)))
             value = value.xreplace({LOGLIK_MARK: ell})
+            value = value.replace(lambda e: isinstance(e, _CAL_L), lambda e: sp.log(_likelihood_value(*e.args)))
         if value.has(DATA_MARK) or value.has(DOTS_MARK):
             raise Unparsed("\\mathcal{D}", "the data set (\\mathcal{D}, \\mathbf{x}, x_{1:N}, x_1, \\dots, x_N) "
                            "outside a density")
@@ -1141,13 +1191,15 @@ def _finish(value, matrix: bool):
 
 
 def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian",
-          density: str | None = None, inner: bool = False):
+          density: str | None = None, inner: bool = False, mean: str | None = None):
     r"""The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar.
 
     ``density``: the LaTeX of the density ``p(..)`` written with arguments that a bare ``p`` refers to (the
     judge passes the last one before the step); a bare ``p`` as a whole side, as the argument of ``\log``/``\ln``
     or under a derivative is that density if it is the likelihood of the data set, else not checked. ``inner``:
-    an exponent, a limit or an index, where a bare ``p`` is the dimension (``(2\pi)^{-p/2}``)."""
+    an exponent, a limit or an index, where a bare ``p`` is the dimension (``(2\pi)^{-p/2}``). ``mean``: the
+    name (``theta``, a macro without its backslash, or a letter) the notes use for the mean mu of the data,
+    if they name it differently (the judge infers it, see ``judge.mean_name``)."""
     if not isinstance(tex, str):
         raise Unparsed(repr(tex), "not text")
     text = normalise(tex)
@@ -1169,7 +1221,7 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
     numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
     builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
-                       numeric_blocks, density, inner)
+                       numeric_blocks, density, inner, mean)
     try:
         value = builder.transform(tree)
         if not inner:
