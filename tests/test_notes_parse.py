@@ -10,6 +10,7 @@ from derivations import partitioned as pt
 from derivations.expectation import Expectation, Variance
 from derivations.notation import N, S2, ell, i, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 from derivations.notes.extract import FileError, extract_steps, read_text
+from derivations.notes import check_file
 from derivations.notes.judge import judge_pair
 from derivations.notes.parse import Unparsed, looks_like_matrix, parse
 
@@ -361,3 +362,62 @@ def test_plain_bars_are_determinants_and_absolute_values() -> None:
     assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{p/2}|\Sigma|^{1/2}")[0] == "valid"
     assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{D/2}|\Sigma|^{1/2}")[0] == "valid"  # D: the dimension
     assert judge_pair(r"|2\pi\Sigma|^{1/2}", r"(2\pi)^{1/2}|\Sigma|^{1/2}")[0] == "invalid"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# second held-out set: braces, likelihood arguments, the linear-Gaussian densities, the notes' name for the mean
+def test_left_brace_groups_are_counted_once(tmp_path) -> None:
+    path = tmp_path / "brace.tex"
+    path.write_text("\\begin{align}\n&= \\frac{1}{2}\\left\\{a - b\\right\\} = 0\n\\end{align}\n")
+    steps = extract_steps(path)
+    assert [(s.lhs, s.rhs) for s in steps] == [(r"\frac{1}{2}\left\{a - b\right\}", "0")]
+
+
+def test_bars_in_a_subscript_are_not_determinants() -> None:
+    value = parse(r"\mathcal{N}\left(x_a|\mu_{a|b},\Lambda_{aa}^{-1}\right)", matrix=True)
+    assert value.has(sp.MatrixSymbol("mu_{a|b}", pt.m, 1))
+
+
+def test_likelihoods_take_their_arguments() -> None:
+    theta = sp.Symbol("theta", real=True)
+    assert parse(r"L(\theta)") == sp.Product(normal_pdf(x[i], theta, sigma2), (i, 1, N))
+    assert parse(r"\ell(\hat\mu, \sigma^2)") == sp.log(sp.Product(normal_pdf(x[i], muhat, sigma2), (i, 1, N)))
+    assert parse(r"\ell(\mu, \sigma)") == parse(r"\mathcal{L}(\sigma^2)") == parse(r"\mathcal{L}(\mu|\mathcal{D})") == ell
+    assert parse(r"\log\mathcal{L}(\theta)") == sp.log(sp.Product(normal_pdf(x[i], theta, sigma2), (i, 1, N)))
+    assert parse(r"\mathrm{NLL}(\mu,\sigma^2)") == parse(r"\operatorname{NLL}(\mu,\sigma^2)") == -ell
+    for tex in (r"L(a, b, c)", r"\mathcal{L}(\theta|\mu)"):
+        with pytest.raises(Unparsed, match="likelihood"):
+            parse(tex)
+    score = r"\frac{1}{\sigma^2}\sum_{i=1}^{n}(x^{(i)}-\theta)"
+    assert judge_pair(r"\nabla_\theta \ell(\theta)", score)[0] == "valid"
+    assert judge_pair(r"\nabla_\theta \ell(\theta)", score.replace("-", "+"))[0] == "invalid"
+    assert judge_pair(r"\frac{\partial}{\partial\mu}\mathrm{NLL}(\mu,\sigma^2)",
+                      r"-\frac{1}{\sigma^2}\sum_{n=1}^{N}(x_n-\mu)")[0] == "valid"
+
+
+def test_linear_gaussian_model_densities() -> None:
+    assert judge_pair(r"p(\mathbf{x})", r"\mathcal{N}\left(\mathbf{x}|\bm{\mu},\bm{\Lambda}^{-1}\right)")[0] == "valid"
+    assert judge_pair(r"p(\mathbf{x})", r"\mathcal{N}\left(\mathbf{x}|\bm{\mu},\bm{\Lambda}\right)")[0] == "invalid"
+    assert judge_pair(r"p(y|x)", r"\mathcal{N}(y|A x+b,L^{-1})")[0] == "valid"
+    assert judge_pair(r"p(y|x)", r"\mathcal{N}(y|A x-b,L^{-1})")[0] == "invalid"
+
+
+def test_the_notes_name_for_the_mean(tmp_path) -> None:
+    from derivations.notes.judge import mean_name
+
+    def name(text: str):
+        path = tmp_path / "notes.md"
+        path.write_text(text)
+        return mean_name(extract_steps(path))
+
+    density = "$$\nL(\\theta) = \\prod_{i=1}^{n} p(x^{(i)};\\theta,\\sigma^2)\n$$\n"
+    unbiased = "$$\n\\mathbb{E}[x^{(i)}] = \\theta\n$$\n"
+    assert name(density + unbiased) == "theta"
+    assert name(density + unbiased.replace("\\theta", "\\mu")) is None  # mu is used: theta is not renamed
+    assert name(density + "$$\nq = \\mathcal{N}(x|m, \\sigma^2)\n$$\n") is None  # two different means
+    assert name(unbiased) is None
+    path = tmp_path / "theta.md"
+    path.write_text(density + unbiased)
+    assert [r.verdict for r in check_file(path)] == ["valid", "valid"]
+    path.write_text(density + unbiased.replace("\\theta", "2\\theta"))
+    assert [r.verdict for r in check_file(path)] == ["valid", "invalid"]
