@@ -24,7 +24,8 @@ from ..notation import N
 from .extract import Chain, ExtractedStep
 from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Unparsed, looks_like_matrix, parse
 
-__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT", "VERDICTS"]
+__all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
+           "VERDICTS"]
 
 #: Seconds for the symbolic attempt, and again for the numeric fallback.
 STEP_TIME_LIMIT = 5.0

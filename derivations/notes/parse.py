@@ -147,9 +147,9 @@ def normalise(tex: str) -> str:
 
 def _determinant_bars(s: str) -> str:
     r"""Plain bars ``|A|`` as ``\lvert A \rvert`` (a determinant of a matrix, an absolute value of a scalar):
-    within each bracket ``( )``, ``[ ]``, ``\{ \}`` or brace group ``{ }`` (and at the top level) the bars directly inside it are
-    paired left to right when there are an even number of them; a single bar (``p(x|\mu)``, ``E[x|y]``) is
-    the conditioning bar and stays."""
+    within each bracket ``( )``, ``[ ]``, ``\{ \}`` or brace group ``{ }`` (and at the top level) the bars
+    directly inside it are paired left to right when there are an even number of them; a single bar
+    (``p(x|\mu)``, ``E[x|y]``, ``\mu_{a|b}``) is the conditioning bar and stays."""
     replacements: dict[int, str] = {}
     stack: list[list[int]] = [[]]
 
