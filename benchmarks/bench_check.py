@@ -2,7 +2,8 @@
 
 Run: python benchmarks/bench_check.py
 
-The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`).
+The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`), scored
+in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`.
 For each tool it prints errors caught (corrupted steps judged invalid / all corrupted steps), false alarms
 (steps that are right, in either folder, judged invalid), steps not checked, and precision and recall with
 "invalid" as the positive class. Then it times `gaussproof check` on `fifty_steps.md` (target < 10 s).
@@ -316,7 +317,9 @@ def main() -> None:
     for key, want in expected.items():  # the splitter must agree with the corpus before anyone is scored
         assert len(pairs[key]) == len(want), f"splitter: {key} has {len(pairs[key])} steps, expected {len(want)}"
     for title, prefixes in (("Corpus", ("correct/", "corrupted/")),
-                            ("Held-out set (written without reading the parser)", ("heldout/",))):
+                            ("Held-out set (written without reading the parser)", ("heldout/",)),
+                            ("Second held-out set (textbook, lecture and blog styles, written without reading "
+                             "the parser)", ("heldout2/",))):
         scored = {k: v for k, v in expected.items() if k.startswith(prefixes)}
         score_set(title, scored, files, pairs)
 
