@@ -423,3 +423,11 @@ def test_the_notes_name_for_the_mean(tmp_path) -> None:
     assert [r.verdict for r in check_file(path)] == ["valid", "valid"]
     path.write_text(density + unbiased.replace("\\theta", "2\\theta"))
     assert [r.verdict for r in check_file(path)] == ["valid", "invalid"]
+
+
+def test_a_parameter_vector_is_not_renamed(tmp_path) -> None:
+    from derivations.notes.judge import mean_name
+
+    path = tmp_path / "vector.md"
+    path.write_text("$$\nL(\\theta) = \\prod_{i=1}^{n} p(x^{(i)}|\\theta)\n$$\n$$\n\\mathbb{E}[x^{(i)}] = \\theta\n$$\n")
+    assert mean_name(extract_steps(path)) is None

@@ -228,10 +228,10 @@ def _split_top(text: str, separators: str) -> list[tuple[str, str]]:
 
 
 def mean_name(steps: list[ExtractedStep]) -> str | None:
-    r"""The notes' own name for the mean of the data: when every density written with parameters
-    (``p(x;\theta,\sigma^2)``, ``\mathcal{N}(x|\theta,\sigma^2)``) has the same plain symbol as its mean, that
-    symbol is not ``\mu``, and ``\mu`` appears nowhere in the notes, the symbol is the mean (``theta``);
-    otherwise None."""
+    r"""The notes' own name for the mean of the data: when every density written with parameters has a mean
+    and a variance (``p(x;\theta,\sigma^2)``, ``\mathcal{N}(x|\theta,\sigma^2)``), all with the same plain
+    symbol as the mean, that symbol is not ``\mu``, and ``\mu`` appears nowhere in the notes, the symbol is
+    the mean (``theta``); otherwise None."""
     texts = [side for step in steps for side in (step.lhs, step.rhs)]
     if any(_MEAN_USED.search(t) for t in texts):
         return None
@@ -247,7 +247,9 @@ def mean_name(steps: list[ExtractedStep]) -> str | None:
             if end is None:
                 continue
             pieces = _split_top(tex[found.end():end].replace(r"\mid", "|"), "|;,")
-            means.update(next(([piece.strip()] for sep, piece in pieces if sep in ("|", ";")), []))
+            bar = next((k for k, (sep, _) in enumerate(pieces) if sep in ("|", ";")), None)
+            if bar is not None:  # p(x | m, v): a mean and a variance, nothing else (not p(x|theta), a vector)
+                means.add(pieces[bar][1].strip() if len(pieces) - bar == 2 else "")
     if len(means) != 1:
         return None
     (name,) = means

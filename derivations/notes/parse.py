@@ -32,6 +32,12 @@ Notation (no declarations needed): ``x_i``, ``x_{i}``, ``x^{(n)}`` are observati
 derivations). In matrix mode (see :func:`looks_like_matrix`) ``x, \mu, \Sigma, \Lambda, A, b, y, L,
 \epsilon, I`` and the blocks ``x_a, \mu_b, \Sigma_{ab}, \Sigma_{12}`` are non-commuting matrices of
 compatible symbolic sizes, the symbols of the partitioned and linear-Gaussian derivations.
+
+Textbook notation: a density of the data set (``p(\mathbf{x}|..)``, ``p(X|..)``, ``p(\mathcal{D}|..)``,
+``p(x_{1:N}|..)``, ``p(x_1, \dots, x_N|..)``) is the likelihood of the sample; a bare ``p`` under a log or a
+derivative is the density named by ``parse(.., density=)`` (else not checked), the dimension in exponents;
+``L(\theta)``, ``\ell(..)``, ``\mathcal{L}(..)``, ``\mathrm{NLL}(..)`` take their arguments as the mean (and
+variance); ``|A|`` pairs are determinants or absolute values; ``parse(.., mean="theta")`` reads theta as mu.
 """
 
 from __future__ import annotations
