@@ -258,8 +258,17 @@ def _shape(expr) -> tuple | None:
 _SIMPLIFICATION_ERRORS = (ValueError, TypeError, NotImplementedError, AttributeError, IndexError)
 
 
+def _as_scalar(expr):
+    """A 1 x 1 matrix as the scalar it holds (its trace), so that u^T A u = tr(A u u^T) is comparable."""
+    if _shape(expr) == (1, 1):
+        return expr[0, 0] if isinstance(expr, sp.MatrixBase) else sp.Trace(expr)
+    return expr
+
+
 def _check_equal(previous: Step, step: Step, context: Context) -> Verdict:
     left, right = context.normal_form(previous.expr), context.normal_form(step.expr)
+    if (_shape(left) is None) != (_shape(right) is None):  # a scalar against a matrix: fine if it is 1 x 1
+        left, right = _as_scalar(left), _as_scalar(right)
     if _shape(left) != _shape(right):
         return Verdict(Status.INVALID, Method.SYMBOLIC,
                        f"the two sides have different shapes: {_shape(left)} and {_shape(right)}")

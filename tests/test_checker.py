@@ -134,3 +134,17 @@ def test_simplification_crash_falls_back_to_the_numeric_test(monkeypatch):
     assert "simplification failed" in true.message
     false = _judge(sample_sum(x[i] ** 2), sample_sum(x[i]) ** 2 / N)
     assert false.status is Status.INVALID and false.counterexample
+
+
+def test_one_by_one_matrix_compares_with_a_scalar():
+    """u^T S^-1 u (a 1 x 1 matrix) = tr(S^-1 u u^T) (a scalar): judged by value, not rejected for its shape;
+    a wrong scalar is still rejected, and a p x p matrix against a scalar is still a shape error."""
+    p = sp.Symbol("p", integer=True, positive=True)
+    S, u = sp.MatrixSymbol("S", p, p), sp.MatrixSymbol("u", p, 1)
+    context = Context(symmetric=frozenset({S}))
+    quadratic = u.T * S.I * u
+    right = _judge(quadratic, sp.Trace(S.I * u * u.T), context=context)
+    assert right.status is Status.VALID
+    wrong = _judge(quadratic, sp.Trace(S * u * u.T), context=context)
+    assert wrong.status is Status.INVALID and wrong.counterexample
+    assert _judge(S, sp.Trace(S), context=context).status is Status.INVALID
