@@ -64,7 +64,10 @@ class ExtractedStep:
 
     @property
     def tex(self) -> str:
-        return f"{self.lhs} {self.relation} {self.rhs}"
+        """The step as LaTeX: ``lhs relation rhs`` with the relation written as its LaTeX symbol."""
+        symbol = {"implies": r"\Rightarrow", "propto": r"\propto", "approx": r"\approx",
+                  "iff": r"\iff"}.get(self.relation, self.relation)
+        return f"{self.lhs} {symbol} {self.rhs}"
 
 
 def read_text(path: str | Path) -> str:

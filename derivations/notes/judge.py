@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import sympy as sp
@@ -53,23 +53,23 @@ _NOT_EQUALITIES = {
 class StepResult:
     """The verdict on one step, with where it sits (the JSON schema of ``gaussproof check``)."""
 
-    file: str
-    line: int
-    block: int
-    lhs: str
-    rhs: str
-    relation: str
+    source: ExtractedStep
     verdict: str  # valid | invalid | not_checked
     method: str | None  # symbolic | numeric | None
     message: str
     counterexample: dict | None = None
     seconds: float = 0.0
 
+    file = property(lambda self: self.source.file)
+    line = property(lambda self: self.source.line)
+    block = property(lambda self: self.source.block)
+    lhs = property(lambda self: self.source.lhs)
+    rhs = property(lambda self: self.source.rhs)
+    relation = property(lambda self: self.source.relation)
+
     @property
     def step(self) -> str:
-        symbol = {"=": "=", "implies": r"\Rightarrow", "propto": r"\propto", "approx": r"\approx",
-                  "iff": r"\iff"}.get(self.relation, self.relation)
-        return f"{self.lhs} {symbol} {self.rhs}"
+        return self.source.tex
 
     def to_json(self) -> dict:
         return {"file": self.file, "line": self.line, "block": self.block, "step": self.step, "lhs": self.lhs,
@@ -267,8 +267,7 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
     begin = time.perf_counter()
     verdict, method, message, counterexample = judge_pair(step.lhs, step.rhs, step.relation,
                                                           _chain_text(step.chain), seconds, density, mean)
-    return StepResult(step.file, step.line, step.block, step.lhs, step.rhs, step.relation, verdict, method,
-                      message, counterexample, time.perf_counter() - begin)
+    return StepResult(step, verdict, method, message, counterexample, time.perf_counter() - begin)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -454,5 +453,5 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
 
 
 def _replace(result: StepResult, verdict: str, method: str | None, message: str, counterexample, begin: float):
-    return StepResult(result.file, result.line, result.block, result.lhs, result.rhs, result.relation, verdict,
-                      method, message, counterexample, result.seconds + time.perf_counter() - begin)
+    return replace(result, verdict=verdict, method=method, message=message,
+                   counterexample=counterexample, seconds=result.seconds + time.perf_counter() - begin)
