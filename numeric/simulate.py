@@ -80,7 +80,7 @@ class UnivariateSetting:
     sigma2: float = 2.0
 
 
-def simulate_univariate(samples: int = 200_000, seed: int = 0, setting: UnivariateSetting = UnivariateSetting(),
+def simulate_univariate(samples: int = DEFAULT_SAMPLES, seed: int = 0, setting: UnivariateSetting = UnivariateSetting(),
                         chunk: int = 50_000, progress: Callable[[int, int], None] | None = None,
                         expected_mle_var: Callable[[float, int], float] | None = None) -> list[ClaimResult]:
     """Simulate the univariate claims: E[mu_hat], Var[mu_hat], E[sigma_hat^2], E[S^2].
