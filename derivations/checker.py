@@ -1,12 +1,17 @@
 """The checker: judges each step of a chain against the step before it.
 
 * ``=`` steps: proved when the difference of normal forms simplifies to 0 (method *symbolic*). Otherwise
-  a randomised test decides: the symbolic N is set to several concrete sizes, the sums expanded, and all
-  symbols replaced by random exact rationals. Exact rational arithmetic where the expression is rational,
-  50-digit arithmetic where logs or roots remain. A disagreement is a counterexample (verdict *invalid*);
-  agreement everywhere gives verdict *valid* with method *numeric*, never "proved".
+  a randomised test decides (:func:`numeric_test`): at each of several random points, seeded from the step
+  itself, the sample size N, every integer symbol and every symbolic matrix size gets a random value from a
+  wide range, sums are written out, matrices become random exact matrices, unknown functions random
+  functions, and every other symbol a random exact rational of either sign over twelve decades. Rational
+  values are compared exactly; with logs, roots or exps left, the difference is evaluated to guaranteed digits.
+  A disagreement is a counterexample (verdict *invalid*); agreement everywhere gives verdict *valid* with
+  method *numeric*, never "proved", with the test's strength in the message (Schwartz-Zippel for polynomial
+  identities). With an unknown function agreement is no proof: *not checked*.
 * ``iff`` steps: both equation systems are solved for the chain's unknowns (sums over the data treated as
-  free symbols); proved when the solution sets are equal and non-empty.
+  free symbols); proved when the solution sets are equal and non-empty and no leading coefficient that
+  ``solve`` divided by can vanish (a mu = a iff mu = 1 fails at a = 0: invalid, with that witness).
 * ``neg-def`` steps: Sylvester's criterion, every leading principal minor of -H positive, decided by SymPy
   from the symbols' assumptions.
 
@@ -15,6 +20,7 @@ Every step runs under a time limit; past it the step is *not checked*, never val
 
 from __future__ import annotations
 
+import hashlib
 import random
 import signal
 import threading
@@ -25,6 +31,9 @@ from enum import Enum
 from typing import Iterator, Mapping, Sequence
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
+from sympy.core.function import AppliedUndef
+from sympy.matrices.exceptions import NonSquareMatrixError
 
 from .core import Chain, Derivation, Method, Relation, Step
 from .matrices import random_matrix, random_spd
@@ -76,10 +85,6 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-#: Sample sizes at which the randomised test instantiates the symbolic N.
-NUMERIC_SIZES = (2, 3, 5)
-#: Random points per sample size.
-NUMERIC_POINTS = 3
 STEP_TIME_LIMIT = 30.0
 
 
@@ -95,11 +100,50 @@ class Context:
         return normal_form(expr, self.definitions, self.symmetric)
 
 
-def _random_value(symbol: sp.Symbol, rng: random.Random, n: int) -> sp.Rational:
+#: Random points of the randomised test. Each point draws its own sample size, integer values, matrix sizes
+#: and values (see :func:`_point_plan`); all of them must agree for a "checked numerically".
+NUMERIC_POINTS = 8
+#: Sample sizes N are drawn from 2..NUMERIC_MAX_N (fewer for nested sums over the data, whose expansion has
+#: N^depth terms: see :func:`_largest_sample`).
+NUMERIC_MAX_N = 40
+#: Symbolic matrix sizes (and sum limits of dimension symbols) are drawn from 1..NUMERIC_MAX_SIZE; one point
+#: has every size at least NUMERIC_MAX_SIZE - 2.
+NUMERIC_MAX_SIZE = 6
+#: Other integer symbols are drawn from 1..NUMERIC_MAX_INTEGER (of either sign unless assumed positive).
+NUMERIC_MAX_INTEGER = 1000
+#: A value is sign * m / 10^5 * 10^e with m a random 6-digit integer: this many values per decade.
+_MANTISSAS = 900_000
+#: Digits to which a difference of two values with logs, roots or exps is evaluated (SymPy's evalf, strict:
+#: a difference it cannot tell from 0 at up to _EVALF_MAX_DIGITS digits counts as equal at that point).
+_EVALF_DIGITS = 30
+_EVALF_MAX_DIGITS = 400
+
+#: The kind of value each point draws: (sign, decade range). "+": every symbol positive; "-": negative where
+#: the symbol may be negative; "±": a random sign per symbol. Decades 10^lo..10^hi.
+_POINT_CLASSES = (("+", 0, 0), ("+", 3, 5), ("-", 2, 4), ("±", -4, -2),
+                  ("±", -6, 6), ("±", -6, 6), ("±", -6, 6), ("±", -6, 6))
+
+
+def seed_of(*exprs) -> int:
+    """A seed drawn from the expressions themselves, so that the same step always gets the same points
+    (``str`` is SymPy's canonical printing: it does not depend on the process or the hash seed)."""
+    text = "\x00".join(sp.sstr(e, order="lex") if isinstance(e, sp.Basic) else repr(e) for e in exprs)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _random_value(symbol: sp.Symbol, rng: random.Random, point: int) -> sp.Rational:
+    """A random exact value for ``symbol`` at this point: integers from 1..NUMERIC_MAX_INTEGER (0 and
+    negatives too unless assumed positive / nonnegative), other values sign * m * 10^(e - 5), m a random 6-digit
+    integer, e a random decade of the point's class (:data:`_POINT_CLASSES`), positive where assumed."""
+    sign_kind, low, high = _POINT_CLASSES[point % len(_POINT_CLASSES)]
+    may_be_negative = not (symbol.is_positive or symbol.is_nonnegative)
+    sign = {"+": 1, "-": -1 if may_be_negative else 1,
+            "±": rng.choice((-1, 1)) if may_be_negative else 1}[sign_kind]
     if symbol.is_integer:
-        return sp.Integer(rng.randint(1, n))
-    numerator = rng.randint(1, 97) if symbol.is_positive or symbol.is_nonnegative else rng.randint(-97, 97)
-    return sp.Rational(numerator, rng.randint(1, 29))
+        low_integer = 0 if symbol.is_nonnegative and not symbol.is_positive else 1
+        return sp.Integer(sign * rng.randint(low_integer, NUMERIC_MAX_INTEGER))
+    mantissa = rng.randint(100_000, 999_999)
+    return sign * sp.Rational(mantissa, 100_000) * sp.Rational(10) ** rng.randint(low, high)
 
 
 def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
@@ -114,80 +158,189 @@ def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix((identity - a) * (identity + a).inv())
 
 
-def _instantiate(exprs: Sequence, n: int, rng: random.Random, symmetric: frozenset) -> tuple[list, dict]:
-    """Concrete versions of ``exprs``: N = n, random sizes 1..3 for symbolic matrix sizes, random matrices
-    for matrix symbols (SPD for symmetric ones, orthogonal for ``OrthogonalMatrixSymbol``s), sums written out,
-    then random rationals for the rest."""
-    exprs = [sp.sympify(e) for e in exprs]
+def _data_depth(exprs: Sequence) -> int:
+    """The deepest nesting of sums and products over the data (whose limits involve N)."""
+    def depth(e) -> int:
+        if not isinstance(e, sp.Basic) or not e.args:
+            return 0
+        inner = max((depth(a) for a in e.args), default=0)
+        if isinstance(e, (sp.Sum, sp.Product)) and any(sp.sympify(lim).has(N) for lim in e.limits):
+            return inner + len(e.limits)
+        return inner
+
+    return max((depth(e) for e in exprs), default=0)
+
+
+def _largest_sample(exprs: Sequence) -> int:
+    """2..NUMERIC_MAX_N for sums over the data nested at most twice; fewer deeper (N^depth terms)."""
+    depth = _data_depth(exprs)
+    return NUMERIC_MAX_N if depth <= 2 else max(6, int(round(20000 ** (1 / depth))))
+
+
+def _size_symbols(exprs: Sequence) -> list[sp.Symbol]:
+    """Integer symbols that fix how big something is: in a matrix's shape, or a limit of a sum or product
+    (other than N): they are set before sums are written out and matrices drawn."""
     matrices = set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs))
-    # symbolic sizes: of matrix symbols, and upper limits of sums such as p in sum_{r=1}^{p} (N is set apart)
-    sum_limits = {limit[2] for e in exprs for total in e.atoms(sp.Sum) for limit in total.limits}
-    sizes = sorted(({d for m in matrices for d in m.shape if not sp.sympify(d).is_Integer}
-                    | {u for u in sum_limits if isinstance(u, sp.Symbol) and u.is_integer}) - {N}, key=str)
-    chosen = {N: sp.Integer(n), **{d: sp.Integer(rng.randint(1, 3)) for d in sizes}}
-    exprs = [e.xreplace(chosen) for e in exprs]
+    shapes = {d for m in matrices for d in m.shape}
+    limits = {b for e in exprs for big in e.atoms(sp.Sum, sp.Product) for limit in big.limits for b in limit[1:]}
+    found = set().union(*(sp.sympify(v).free_symbols for v in shapes | limits)) if shapes | limits else set()
+    return sorted((s for s in found if s.is_integer and s != N), key=str)
+
+
+class _IllFormed(Exception):
+    """A side whose matrix shapes do not fit at the sizes drawn (a dropped transpose, a wrong block)."""
+
+    def __init__(self, message: str, sizes: dict):
+        super().__init__(message)
+        self.sizes = sizes
+
+
+def _each_side(function, exprs: Sequence, chosen: dict) -> list:
+    """``function`` applied to each side; a side whose shapes do not fit at the sizes drawn is reported as
+    :class:`_IllFormed`."""
+    out = []
+    for side, e in zip(("left side", "right side"), exprs):
+        try:
+            out.append(function(e))
+        except (sp.ShapeError, NonSquareMatrixError) as exc:
+            sizes = ", ".join(f"{k} = {v}" for k, v in chosen.items() if k != N) or "the sizes drawn"
+            raise _IllFormed(f"the {side} is not defined at {sizes}: the shapes do not fit ({exc.args[0]})",
+                             {str(k): str(v) for k, v in chosen.items()}) from None
+    return out
+
+
+def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: frozenset) -> tuple[list, dict]:
+    """Concrete versions of ``exprs`` at one random point: N from 2..the largest sample, sizes of matrices and
+    limits of sums from 1..NUMERIC_MAX_SIZE (at point 1 from NUMERIC_MAX_SIZE - 2 up), random matrices for
+    matrix symbols (SPD for symmetric ones, orthogonal for ``OrthogonalMatrixSymbol``s), sums written out,
+    then random exact values for the rest (:func:`_random_value`)."""
+    exprs = [sp.sympify(e) for e in exprs]
+    chosen = {N: sp.Integer(rng.randint(2, 6 if point == 0 else _largest_sample(exprs)))}
+    smallest = NUMERIC_MAX_SIZE - 2 if point == 1 else 1
+    chosen.update({d: sp.Integer(rng.randint(smallest, NUMERIC_MAX_SIZE)) for d in _size_symbols(exprs)})
+    exprs = _each_side(lambda e: e.xreplace(chosen), exprs, chosen)
     spd_names = {m.name for m in symmetric}
     values: dict = {}
     for m in sorted(set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs)), key=str):
         values[m] = (_random_orthogonal(int(m.shape[0]), rng) if isinstance(m, OrthogonalMatrixSymbol)
                      else random_spd(int(m.shape[0]), rng) if m.name in spd_names
                      else random_matrix(int(m.shape[0]), int(m.shape[1]), rng))
-    exprs = [e.xreplace(values).doit() for e in exprs]
+    exprs = _each_side(lambda e: e.xreplace(values).doit(), exprs, chosen)
     exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
     exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]
     indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in exprs)), key=str)
     labels = {a.base.label for a in indexed}  # x of x[1]: a name, not a value (x[1] gets its own)
     scalars = sorted(set().union(*(e.free_symbols for e in exprs)) - labels, key=str)
-    values.update({s: _random_value(s, rng, n) for s in scalars})
-    values.update({a: _random_value(a, rng, n) for a in indexed})
+    values.update({s: _random_value(s, rng, point) for s in scalars})
+    values.update({a: _random_value(a, rng, point) for a in indexed})
     exprs = [e.xreplace({k: v for k, v in values.items() if not isinstance(k, sp.MatrixSymbol)}) for e in exprs]
     example = {str(k): str(v) for k, v in {**chosen, **values}.items()}
     return exprs, example
 
 
 def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
-    """Exact comparison where possible, else 50 digits. A finite value differs from an infinite one;
-    None where the comparison says nothing (a NaN, or both sides infinite)."""
+    """Exact comparison where the difference is a rational number; otherwise the difference is evaluated by
+    SymPy's ``evalf`` in strict mode (correct digits guaranteed, precision raised as needed up to
+    _EVALF_MAX_DIGITS digits): it differs when that gives a non-zero number, and counts as equal when evalf
+    cannot tell it from 0. A finite value differs from an infinite one; None where the comparison says
+    nothing (a NaN, both sides infinite, or a side that is not a number)."""
     difference = a - b
     if difference.is_Rational:
         return difference != 0
-    left, right = sp.N(a, 50), sp.N(b, 50)
-    if not (left.is_number and right.is_number) or sp.nan in (left, right):
+    if a.has(sp.nan, sp.zoo) or b.has(sp.nan, sp.zoo):
         return None
-    if left.is_finite is not True or right.is_finite is not True:
-        return None if (left.is_finite is not True and right.is_finite is not True) else True
-    scale = max(1, abs(left), abs(right))
-    return abs(left - right) > sp.Float("1e-35", 50) * scale
+    finite = [side.is_finite for side in (a, b)]
+    if finite[0] is False or finite[1] is False:
+        return None if finite[0] is finite[1] else True
+    if difference.free_symbols or difference.has(sp.Sum, sp.Product, sp.Integral, sp.Derivative, AppliedUndef):
+        return None
+    try:
+        value = difference.evalf(_EVALF_DIGITS, strict=True, maxn=_EVALF_MAX_DIGITS)
+    except PrecisionExhausted:
+        return False  # equal to within 10^-400 relative: SymPy cannot tell the difference from 0
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return None
+    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return value != 0
 
 
-def numeric_test(lhs, rhs, seed: int = 0, symmetric: frozenset = frozenset()) -> tuple[bool | None, dict | None]:
-    """Randomised exact-rational test of lhs == rhs (no named quantities left in either).
+def _random_function(rng: random.Random) -> sp.Lambda:
+    """A random function of one or more arguments for an unknown function f: a polynomial of degree 3 in
+    the sum of the arguments with random weights, plus a random exponential (neither linear, nor even, nor odd,
+    nor periodic)."""
+    t = sp.Dummy("t")
+    coefficients = [sp.Rational(rng.randint(1, 99), rng.randint(1, 9)) * rng.choice((-1, 1)) for _ in range(5)]
+    body = sum(c * t ** k for k, c in enumerate(coefficients[:4])) + coefficients[4] * sp.exp(t / 7)
+    return t, body
 
-    Scalars, matrices and matrix expressions of symbolic size are all instantiated (see ``_instantiate``)
-    and compared entry by entry. Returns (False, counterexample) if a point separates the sides; (True, None)
-    if they agree at every point tried and at least one usable point was found for every N; and
-    (None, reason) if some N gave no point where both sides are defined: then nothing is claimed.
+
+def _instantiate_functions(exprs: Sequence, rng: random.Random) -> tuple[list, dict]:
+    """Unknown functions (SymPy's undefined functions f(..)) replaced by random ones (:func:`_random_function`),
+    derivatives of them carried out."""
+    functions = sorted({type(f) for e in exprs for f in sp.sympify(e).atoms(AppliedUndef)}, key=str)
+    if not functions:
+        return list(exprs), {}
+    chosen = {}
+    for function in functions:
+        t, body = _random_function(rng)
+        weights = [sp.Integer(rng.randint(1, 5)) for _ in range(8)]
+        chosen[function] = (t, body, weights)
+
+    def replace(call):
+        t, body, weights = chosen[type(call)]
+        return body.xreplace({t: sum(w * a for w, a in zip(weights, call.args))})
+
+    out = [sp.sympify(e).replace(lambda e: isinstance(e, AppliedUndef), replace).doit() for e in exprs]
+    return out, {str(f): str(chosen[f][1]).replace(str(chosen[f][0]), "t") for f in functions}
+
+
+def numeric_test(lhs, rhs, seed: int | None = None,
+                 symmetric: frozenset = frozenset()) -> tuple[bool | None, dict | None]:
+    """Randomised exact test of lhs == rhs (no named quantities left in either).
+
+    At each of NUMERIC_POINTS random points (seeded from the two expressions unless ``seed`` is given, so a
+    rerun draws the same points) every symbolic size, every symbol and every matrix gets a random value (see
+    :func:`_instantiate`), unknown functions a random function, and the sides are compared entry by entry,
+    exactly or to guaranteed digits (:func:`_values_differ`). Returns (False, counterexample) if a point
+    separates the sides; (True, None) if they agree at every point; (None, reason) if fewer than
+    NUMERIC_POINTS points where both sides are defined numbers were found, or an unknown function makes
+    agreement no proof: then nothing is claimed.
     """
-    rng = random.Random(seed)
-    for n in NUMERIC_SIZES:
-        tested = 0
-        for _ in range(10 * NUMERIC_POINTS):
-            if tested == NUMERIC_POINTS:
+    rng = random.Random(seed_of(lhs, rhs) if seed is None else seed)
+    (lhs, rhs), functions = _instantiate_functions([lhs, rhs], rng)
+    tested = 0
+    for attempt in range(3 * NUMERIC_POINTS):
+        if tested == NUMERIC_POINTS:
+            break
+        try:
+            (left, right), example = _instantiate([lhs, rhs], tested, rng, symmetric)
+        except _IllFormed as exc:
+            return False, {**exc.sizes, "reason": str(exc)}
+        example.update(functions)
+        if left.shape != right.shape:
+            return False, {**example, "lhs shape": str(left.shape), "rhs shape": str(right.shape)}
+        for a, b in zip(left, right):
+            differ = _values_differ(a, b)
+            if differ is None:
                 break
-            (left, right), example = _instantiate([lhs, rhs], n, rng, symmetric)
-            if left.shape != right.shape:
-                return False, {**example, "lhs shape": str(left.shape), "rhs shape": str(right.shape)}
-            for a, b in zip(left, right):
-                differ = _values_differ(a, b)
-                if differ is None:
-                    break
-                if differ:
-                    return False, {**example, "lhs": str(a), "rhs": str(b)}
-            else:
-                tested += 1
-        if tested == 0:
-            return None, {"reason": f"no random point with N = {n} where both sides are finite numbers"}
+            if differ:
+                return False, {**example, "lhs": str(a), "rhs": str(b)}
+        else:
+            tested += 1
+    if tested < NUMERIC_POINTS:
+        return None, {"reason": f"only {tested} of {NUMERIC_POINTS} random points gave both sides a value"}
+    if functions:
+        return None, {"reason": f"the sides agree for {NUMERIC_POINTS} random choices of the unknown "
+                                f"function{'s' if len(functions) > 1 else ''} {', '.join(functions)}, but that is "
+                                "no proof for every function"}
     return True, None
+
+
+#: What "checked numerically" claims, in the verdict's message.
+NUMERIC_CLAIM = (f"equal at {NUMERIC_POINTS} random exact points (N from 2..{NUMERIC_MAX_N}, matrix sizes "
+                 f"1..{NUMERIC_MAX_SIZE}, values of both signs over 10^-6..10^6); a false polynomial identity of "
+                 f"degree d survives with probability at most (d/{_MANTISSAS})^{NUMERIC_POINTS} (Schwartz-Zippel)")
 
 
 def _same_solution_sets(a: list[dict], b: list[dict]) -> bool:
@@ -214,6 +367,63 @@ def _witness_against(solutions: list[dict], system: Sequence[sp.Equality], conte
     return None
 
 
+_AT_LEAST_TWO = sp.Symbol("N_minus_2", integer=True, nonnegative=True)
+
+
+def _may_vanish(coefficient) -> bool:
+    """True unless SymPy can tell ``coefficient`` is non-zero for every value of its symbols allowed by their
+    assumptions, with the sample size N >= 2 (the convention throughout: a sample of one has no variance)."""
+    if not coefficient.free_symbols:
+        return coefficient == 0
+    return sp.factor(coefficient.xreplace({N: _AT_LEAST_TWO + 2})).is_zero is not False
+
+
+def _vanishing_coefficients(system: Sequence[sp.Equality], unknowns: Sequence, context: Context) -> list:
+    """Leading coefficients, in an unknown, of the equations' numerators that may vanish: SymPy's ``solve``
+    divides by them (a mu = a gives mu = 1, which is wrong when a = 0). Sums over the data stand in as
+    symbols; an equation that is not polynomial in an unknown is not looked at (its solution set is
+    SymPy's)."""
+    found = []
+    for eq in system:
+        expr = context.normal_form(eq)
+        held = {s: sp.Dummy("sum") for s in expr.atoms(sp.Sum)}
+        numerator = sp.numer(sp.together(expr.xreplace(held)))
+        for unknown in unknowns:
+            try:
+                polynomial = sp.Poly(numerator, unknown)
+            except sp.PolynomialError:
+                continue
+            if polynomial.degree() < 1:
+                continue
+            leading = sp.factor(polynomial.LC().xreplace({v: k for k, v in held.items()}))
+            if leading.free_symbols & set(unknowns):
+                continue
+            if _may_vanish(leading):
+                found.append(leading)
+    return found
+
+
+def _degenerate_witness(coefficient, before_system, after_system, context: Context) -> dict | None:
+    """Parameter values where ``coefficient`` vanishes and one system holds for an unknown's value that the
+    other rejects: a witness that the solution sets differ there."""
+    for parameter in sorted(coefficient.free_symbols - {N}, key=str):
+        try:
+            roots = sp.solve(coefficient, parameter)
+        except (NotImplementedError, ValueError):
+            continue
+        for root in roots:
+            for first, second in ((before_system, after_system), (after_system, before_system)):
+                residuals = [context.normal_form(eq).xreplace({parameter: root}) for eq in first]
+                if not all(is_zero(r) for r in residuals):
+                    continue
+                for eq in second:
+                    agree, example = numeric_test(context.normal_form(eq).xreplace({parameter: root}), sp.S.Zero)
+                    if agree is False:
+                        return {str(parameter): str(root), "holds": str(first[0]), "fails": str(eq),
+                                **(example or {})}
+    return None
+
+
 def _check_iff(previous: Step, step: Step, context: Context) -> Verdict:
     before_system, after_system = _as_system(previous.expr), _as_system(step.expr)
     unknowns = context.unknowns
@@ -229,6 +439,16 @@ def _check_iff(previous: Step, step: Step, context: Context) -> Verdict:
                        f"SymPy found no solution in {list(unknowns)} for "
                        f"{'the previous step' if not before else 'this step'}")
     if _same_solution_sets(before, after):
+        vanishing = (_vanishing_coefficients(before_system, unknowns, context)
+                     + _vanishing_coefficients(after_system, unknowns, context))
+        for coefficient in vanishing:
+            witness = _degenerate_witness(coefficient, before_system, after_system, context)
+            if witness:
+                return Verdict(Status.INVALID, Method.SYMBOLIC, f"the solution sets differ where {coefficient} = 0",
+                               counterexample=witness)
+        if vanishing:
+            return Verdict(Status.NOT_CHECKED, None, f"the same solution set {after} only where "
+                           f"{', '.join(map(str, vanishing))} != 0, which the assumptions do not guarantee")
         return Verdict(Status.VALID, Method.SYMBOLIC, f"same solution set {after}")
     return Verdict(Status.NOT_CHECKED, None,
                    f"solution sets look different but no witness was found: before {before}, after {after}")
@@ -284,11 +504,9 @@ def _check_equal(previous: Step, step: Step, context: Context) -> Verdict:
         return Verdict(Status.NOT_CHECKED, None, f"not proved symbolically, and the numeric test found "
                        f"nothing to compare: {example['reason']}")
     if agree:
-        sizes = ", ".join(map(str, NUMERIC_SIZES))
-        return Verdict(Status.VALID, Method.NUMERIC,
-                       f"{reason}; equal at up to {NUMERIC_POINTS} random exact points for each N in {{{sizes}}}"
-                       " (symbolic matrix sizes drawn from 1..3)")
-    return Verdict(Status.INVALID, Method.NUMERIC, "the two sides differ at a random point",
+        return Verdict(Status.VALID, Method.NUMERIC, f"{reason}; {NUMERIC_CLAIM}")
+    reason = example.pop("reason", None) if example else None
+    return Verdict(Status.INVALID, Method.NUMERIC, reason or "the two sides differ at a random point",
                    counterexample=example)
 
 
