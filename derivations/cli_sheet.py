@@ -44,11 +44,11 @@ def run(args: argparse.Namespace) -> int:
     sheet is still written and says which); 2 for bad input (unknown name, unwritable path)."""
     names = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
     try:
+        if args.output is not None:
+            sheets.check_writable(args.output)  # before the minute of work, and before guessing the format
         fmt = _format(args)
         if fmt == "pdf" and args.output is None:
             raise sheets.SheetError("a PDF sheet needs -o PATH")
-        if args.output is not None:
-            sheets.check_writable(args.output)  # before the minute of work, not after
         sheet = sheets.build_sheet(names, with_steps=args.with_steps)  # unknown names: UnknownDerivation
         data = sheets.render(sheet, fmt)
         if args.output is None:

@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from . import registry
+from . import output_file, registry
 from .checker import Method, Report, Status, verify
 from .core import Chain, Derivation, Relation
 from .mathml import expr_mathml, latex_math_to_mathml, text_to_html
@@ -656,38 +656,24 @@ def render(sheet: Sheet, fmt: str) -> bytes:
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Raise SheetError unless ``path`` names a file that can be created in an existing directory."""
-    target = Path(path)
-    directory = target.parent
-    if target.is_dir():
-        raise SheetError(f"cannot write {path}: it is a directory")
-    if not directory.is_dir():
-        raise SheetError(f"cannot write {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise SheetError(f"cannot write {path}: directory {directory} is not writable")
+    """Raise SheetError unless ``path`` can take the sheet: a regular file or a new file in a writable
+    directory (:func:`derivations.output_file.check_target`: a device or FIFO is refused, a symlink is
+    followed)."""
+    try:
+        output_file.check_target(path)
+    except output_file.OutputFileError as exc:
+        raise SheetError(str(exc)) from None
 
 
 def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then ``os.replace``.
-    On any failure no file is left behind and SheetError names the problem."""
-    check_writable(path)
-    target = Path(path)
-    directory = target.parent
-    temporary = None
+    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then ``os.replace``
+    (:func:`derivations.output_file.write_atomically`: only a regular file is replaced and it keeps its
+    permission bits, a new file gets 0o666 less the umask, a symlink is written through). On any failure no
+    file is left behind and SheetError names the problem."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-        temporary = None
-    except OSError as exc:
-        raise SheetError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
+        output_file.write_atomically(path, lambda temporary: Path(temporary).write_bytes(data))
+    except output_file.OutputFileError as exc:
+        raise SheetError(str(exc)) from None
 
 
 __all__ = ["GROUPS", "CHAIN_GROUPS", "CLAIM_CHAINS", "SEED", "SAMPLES", "MAX_LATEX", "FORMATS", "SheetError",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
 from ._codegen import scalar_function
@@ -75,7 +76,7 @@ def _unbiasing_factor() -> Callable:
 
 def unbiasing_factor(n: int) -> float:
     """The factor c = N/(N-1) with E[c sigma_hat^2] = sigma^2, as solved in ``unbiased-variance`` (N >= 2)."""
-    n = int(validate.sample_size(n, "n", minimum=2))
+    n = validate.scalar(validate.sample_size(n, "n", minimum=2), "n")
     return float(_unbiasing_factor()(n))
 
 
@@ -128,7 +129,7 @@ class BivariateFit:
         ])
 
 
-def fit_bivariate(data, names: tuple[str, str] = ("x1", "x2"),
+def fit_bivariate(data: ArrayLike, names: tuple[str, str] = ("x1", "x2"),
                   units: tuple[str, str] = ("", "")) -> BivariateFit:
     """Fit N(mean, cov) to the rows of ``data`` (shape (N, 2)) by maximum likelihood.
 
@@ -138,13 +139,8 @@ def fit_bivariate(data, names: tuple[str, str] = ("x1", "x2"),
     """
     from .multivariate import conditional, mvn_mle
 
-    data = validate.finite_array(data, "data")
-    if data.ndim != 2 or data.shape[1] != 2:
-        raise ValueError(f"data must have shape (N, 2), got {data.shape}")
-    if data.shape[0] < 2:
-        raise ValueError(f"data needs at least 2 rows to fit a covariance, got {data.shape[0]}")
-    if len(names) != 2 or len(units) != 2:
-        raise ValueError(f"names and units need one entry per column, got {names!r} and {units!r}")
+    data = validate.bivariate_data(data, "data")
+    names, units = validate.labels(names, "names"), validate.labels(units, "units")
     n = data.shape[0]
     mean, cov = mvn_mle(data)
     mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
@@ -161,7 +157,7 @@ def fit_bivariate(data, names: tuple[str, str] = ("x1", "x2"),
         n=n, mean=mean, mle_cov=cov, unbiased_cov=unbiasing_factor(n) * cov,
         correlation=float(cov[0, 1] / (sd[0] * sd[1])),
         intercept=float(mean_b[2]), slope=float((mean_b[1] - mean_b[0]) / sd[0]),
-        conditional_sd=float(np.sqrt(cov_b[0])), names=tuple(names), units=tuple(units),
+        conditional_sd=float(np.sqrt(cov_b[0])), names=names, units=units,
     )
 
 

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 import sympy as sp
 
 from derivations import registry
@@ -105,7 +106,7 @@ def _point_arguments(x, mean, cov) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, mean, cov
 
 
-def logpdf(x, mean, cov) -> np.ndarray:
+def logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> np.ndarray:
     """Log density of N_p(mean, cov) at the points ``x``.
 
     log N(x | mu, Sigma) = -p/2 log(2 pi) - 1/2 log|Sigma| - 1/2 (x - mu)^T Sigma^-1 (x - mu)
@@ -128,12 +129,12 @@ def logpdf(x, mean, cov) -> np.ndarray:
     return np.asarray(_log_density(cov.shape[-1])(x, mean, cov), dtype=float)
 
 
-def pdf(x, mean, cov) -> np.ndarray:
+def pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> np.ndarray:
     """Density of N_p(mean, cov) at ``x``: exp(logpdf(x, mean, cov)) (see :func:`logpdf`)."""
     return np.exp(logpdf(x, mean, cov))
 
 
-def mahalanobis(x, mean, cov) -> np.ndarray:
+def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> np.ndarray:
     """Mahalanobis distance sqrt((x - mu)^T Sigma^-1 (x - mu)) of the points ``x`` from N_p(mean, cov).
 
     The quadratic form of ``mahalanobis`` (chain ``distance``), through the Cholesky factor of Sigma.
@@ -151,7 +152,7 @@ def _moments(mean, cov) -> tuple[np.ndarray, np.ndarray]:
     return mean, cov
 
 
-def marginal(mean, cov, idx) -> tuple[np.ndarray, np.ndarray]:
+def marginal(mean: ArrayLike, cov: ArrayLike, idx: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Marginal of the coordinates ``idx`` (any subset, in the order given) of N_p(mean, cov).
 
     x_idx ~ N(A mu, A Sigma A^T) with A the selection matrix of ``idx`` (``affine``, the route of
@@ -176,7 +177,7 @@ def marginal(mean, cov, idx) -> tuple[np.ndarray, np.ndarray]:
     return mean_idx, _generated("marginal-covariance")(select, _column(mean), cov)
 
 
-def conditional(mean, cov, idx_a, x_a) -> tuple[np.ndarray, np.ndarray]:
+def conditional(mean: ArrayLike, cov: ArrayLike, idx_a: ArrayLike, x_a: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Conditional of the unobserved coordinates given x[idx_a] = x_a, for x ~ N_p(mean, cov).
 
     x_b | x_a ~ N(mu_b + Sigma_ba Sigma_aa^-1 (x_a - mu_a), Sigma_bb - Sigma_ba Sigma_aa^-1 Sigma_ab)
@@ -221,7 +222,8 @@ def _linear_gaussian_arguments(mu, Lambda, A, b, L) -> tuple[np.ndarray, ...]:
     return mu, Lambda, A, b, L
 
 
-def linear_gaussian(mu, Lambda, A, b, L) -> tuple[np.ndarray, np.ndarray]:
+def linear_gaussian(mu: ArrayLike, Lambda: ArrayLike, A: ArrayLike, b: ArrayLike,
+                    L: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """p(y) of the linear-Gaussian model x ~ N(mu, Lambda^-1), y | x ~ N(A x + b, L^-1).
 
     y ~ N(A mu + b, L^-1 + A Lambda^-1 A^T) (``linear-gaussian``, chains mean-y and covariance-y).
@@ -247,7 +249,8 @@ def linear_gaussian(mu, Lambda, A, b, L) -> tuple[np.ndarray, np.ndarray]:
     return _generated("mean-y")(*arguments)[..., 0], _generated("covariance-y")(*arguments)
 
 
-def linear_gaussian_posterior(mu, Lambda, A, b, L, y) -> tuple[np.ndarray, np.ndarray]:
+def linear_gaussian_posterior(mu: ArrayLike, Lambda: ArrayLike, A: ArrayLike, b: ArrayLike, L: ArrayLike,
+                              y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """p(x | y) of the linear-Gaussian model (see :func:`linear_gaussian`).
 
     x | y ~ N(S (A^T L (y - b) + Lambda mu), S) with S = (Lambda + A^T L A)^-1 (``linear-gaussian``, the
@@ -272,7 +275,7 @@ def linear_gaussian_posterior(mu, Lambda, A, b, L, y) -> tuple[np.ndarray, np.nd
 
 
 # ---- maximum likelihood ------------------------------------------------------------------------------------
-def mvn_mle(X) -> tuple[np.ndarray, np.ndarray]:
+def mvn_mle(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood estimates of N_p(mu, Sigma) from N observations.
 
     mu_hat = (1/N) sum_n x_n, Sigma_hat = (1/N) sum_n (x_n - mu_hat)(x_n - mu_hat)^T (``mle-multivariate``:
@@ -296,7 +299,7 @@ def mvn_mle(X) -> tuple[np.ndarray, np.ndarray]:
     return mean_hat, _generated("mle-covariance")(first, second, size)[..., 0, :, :]
 
 
-def expected_mle_cov(cov, n) -> np.ndarray:
+def expected_mle_cov(cov: ArrayLike, n: ArrayLike) -> np.ndarray:
     """E[Sigma_hat] = (n - 1)/n Sigma, the bias of the MLE of the covariance (``mle-multivariate-bias``).
 
     Parameters

@@ -7,17 +7,18 @@ the bias curve is :func:`numeric.expected_mle_var`, the points and error bars co
 from :func:`numeric.pdf`, the conditional mean and covariance from :func:`numeric.conditional`.
 
 :func:`save` writes PNG, SVG or PDF by the extension of the path, through a temporary file in the same
-directory that replaces the target only when complete (no partial file on failure).
+directory that replaces the target only when complete (no partial file on failure;
+:mod:`derivations.output_file`: only a regular file is replaced, a device or FIFO is refused).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from derivations.output_file import check_target, write_atomically
 
 from . import validate
 
@@ -35,43 +36,32 @@ def _pyplot():
 
 
 def output_format(path: str | Path) -> str:
-    """The figure format for ``path`` (png, svg or pdf, from its extension); ValueError for anything else or
-    for a directory that does not exist or is not writable. Call it before the work of drawing."""
+    """The figure format for ``path`` (png, svg or pdf, from its extension). ValueError for a path that cannot
+    take an output file (:func:`derivations.output_file.check_target`: a directory, a device or FIFO, a
+    missing or unwritable directory), then for any other extension. Call it before the work of drawing."""
+    check_target(path)
     path = Path(path)
     extension = path.suffix.lower().lstrip(".")
     if extension not in FORMATS:
         raise ValueError(f"cannot write {str(path)!r}: unsupported extension "
                          f"{path.suffix or '(none)'!r}; use one of {', '.join('.' + f for f in FORMATS)}")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise ValueError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise ValueError(f"cannot write {str(path)!r}: directory {str(directory)!r} is not writable")
-    if path.is_dir():
-        raise ValueError(f"cannot write {str(path)!r}: it is a directory")
     return extension
 
 
 def save(figure, path: str | Path) -> Path:
-    """Save ``figure`` to ``path`` in the format named by its extension and close it; returns the path."""
+    """Save ``figure`` to ``path`` in the format named by its extension and close it; returns the path.
+
+    Atomic (:func:`derivations.output_file.write_atomically`): an existing regular file is replaced and keeps
+    its permission bits, a new file gets 0o666 less the umask, a symlink is written through; a device, FIFO or
+    directory is refused with ValueError (``OutputFileError``), as is any OSError, and no partial file is left.
+    """
     plt = _pyplot()
-    path = Path(path)
-    extension = output_format(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{extension}", dir=path.parent or ".")
-    os.close(handle)
     try:
-        figure.savefig(temporary, format=extension, dpi=110)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ValueError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        extension = output_format(path)
+        write_atomically(path, lambda temporary: figure.savefig(temporary, format=extension, dpi=110))
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    return Path(path)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -83,7 +73,8 @@ def bias_figure(sizes: Sequence[int] = tuple(range(2, 21)), samples: int = 20_00
     from .univariate import expected_mle_var
 
     sizes = np.asarray(validate.sample_size(sizes, "sizes", minimum=2)).reshape(-1)
-    sigma2 = float(validate.positive(sigma2, "sigma2"))
+    samples, seed = validate.count(samples, "samples", minimum=2), validate.count(seed, "seed", minimum=0)
+    sigma2 = validate.scalar(validate.positive(sigma2, "sigma2"), "sigma2")
     estimates = {"E[sigma_hat^2]": [], "E[S^2]": []}
     for k, n in enumerate(sizes):
         results = simulate_univariate(samples, seed + k, UnivariateSetting(n=int(n), mu=0.0, sigma2=sigma2))
@@ -197,7 +188,7 @@ def conditional_figure(mean=(0.0, 0.0), cov=((1.0, 0.6), (0.6, 2.0)), at: float 
     from .multivariate import marginal, pdf
 
     mean, cov = _mean_cov(mean, cov)
-    at = float(mean[0] + np.sqrt(cov[0, 0]) if at is None else validate.finite_array(at, "at"))
+    at = float(mean[0] + np.sqrt(cov[0, 0])) if at is None else validate.scalar(validate.finite_array(at, "at"), "at")
     g1, g2, grid = _grid(mean, cov)
     density = np.asarray(pdf(grid, mean, cov), dtype=float)
     line_x1 = g1[0]
@@ -239,9 +230,15 @@ def conditional_figure(mean=(0.0, 0.0), cov=((1.0, 0.6), (0.6, 2.0)), at: float 
 def fit_figure(fit, data: np.ndarray, max_points: int = 5_000, seed: int = 0):
     """Data (a random subsample of at most ``max_points``, translucent) with the fitted Gaussian's density
     contours at Mahalanobis distance 1, 2, 3 and the conditional-mean line E[x2 | x1]."""
+    from .fit import BivariateFit
     from .multivariate import pdf
 
-    data = validate.finite_array(data, "data")
+    if not isinstance(fit, BivariateFit):
+        raise validate.InputTypeError(f"fit must be a BivariateFit (from numeric.fit.fit_bivariate), "
+                                      f"got {type(fit).__name__}")
+    data = validate.bivariate_data(data, "data")
+    max_points = validate.count(max_points, "max_points", minimum=1)
+    seed = validate.count(seed, "seed", minimum=0)
     shown = data
     if data.shape[0] > max_points:
         shown = data[np.random.default_rng(seed).choice(data.shape[0], max_points, replace=False)]

@@ -87,10 +87,10 @@ def simulate_univariate(samples: int = DEFAULT_SAMPLES, seed: int = 0, setting: 
 
     ``expected_mle_var`` replaces the derived E[sigma_hat^2] (used to show that a wrong claim is rejected).
     """
-    n = int(validate.sample_size(setting.n, "n", minimum=2))
-    if samples < 2:
-        raise ValueError(f"samples must be at least 2, got {samples}")
-    mu, sigma2 = setting.mu, float(validate.positive(setting.sigma2, "sigma2"))
+    samples, seed, chunk = _check_counts(samples, seed, chunk)
+    n = validate.scalar(validate.sample_size(setting.n, "n", minimum=2), "n")
+    mu = validate.scalar(validate.finite_array(setting.mu, "mu"), "mu")
+    sigma2 = validate.scalar(validate.positive(setting.sigma2, "sigma2"), "sigma2")
     rng = np.random.default_rng(seed)
     mean_hat, var_hat, unbiased = _Moments(), _Moments(), _Moments()
     done = 0
@@ -121,11 +121,11 @@ def simulate_univariate(samples: int = DEFAULT_SAMPLES, seed: int = 0, setting: 
     ]
 
 
-
-def _check_samples(samples: int) -> int:
-    if samples < 2:
-        raise ValueError(f"samples must be at least 2, got {samples}")
-    return int(samples)
+def _check_counts(samples: int, seed: int, chunk: int | None = None) -> tuple[int, int, int | None]:
+    """``samples`` (at least 2 data sets), ``seed`` (a non-negative integer) and ``chunk`` (at least 1, if given)
+    as ints; InputTypeError for a float or bool, ValueError for a value too small."""
+    return (validate.count(samples, "samples", minimum=2), validate.count(seed, "seed", minimum=0),
+            None if chunk is None else validate.count(chunk, "chunk", minimum=1))
 
 
 def _entries(p: int) -> list[tuple[int, int]]:
@@ -207,10 +207,10 @@ def simulate_mle_covariance(samples: int = DEFAULT_SAMPLES, seed: int = 0,
     claim (to show that a wrong one is rejected)."""
     from . import multivariate
 
-    samples = _check_samples(samples)
+    samples, seed, chunk = _check_counts(samples, seed, chunk)
     cov = validate.covariance(setting.cov, "cov")
     mean = validate.vector(setting.mean, "mean", cov.shape[-1])
-    n = int(validate.sample_size(setting.n, "n", minimum=2))
+    n = validate.scalar(validate.sample_size(setting.n, "n", minimum=2), "n")
     p = cov.shape[-1]
     factor = np.linalg.cholesky(cov)
     rng = np.random.default_rng(seed)
@@ -244,11 +244,11 @@ def simulate_conditional(samples: int = DEFAULT_SAMPLES, seed: int = 0,
     (K_ij^2 + K_ii K_jj) / (R - m - 1). ``conditional`` replaces the derived claim (mean, cov, idx_a, x_a)."""
     from . import multivariate
 
-    samples = _check_samples(samples)
+    samples, seed, chunk = _check_counts(samples, seed, chunk)
     cov = validate.covariance(setting.cov, "cov")
     p = cov.shape[-1]
     mean = validate.vector(setting.mean, "mean", p)
-    idx_a = validate.indices(list(setting.idx_a), "idx_a", p)
+    idx_a = validate.indices(setting.idx_a, "idx_a", p)
     idx_b = validate.unobserved(idx_a, p)
     x_a = validate.vector(setting.x_a, "x_a", idx_a.size, match="idx_a")
     if samples < idx_a.size + 3:
@@ -294,7 +294,7 @@ def simulate_linear_gaussian(samples: int = DEFAULT_SAMPLES, seed: int = 0,
     ``linear_gaussian`` replaces the derived claim (mu, Lambda, A, b, L)."""
     from . import multivariate
 
-    samples = _check_samples(samples)
+    samples, seed, chunk = _check_counts(samples, seed, chunk)
     Lambda, L = validate.covariance(setting.Lambda, "Lambda"), validate.covariance(setting.L, "L")
     p, q = Lambda.shape[-1], L.shape[-1]
     A = validate.matrix(setting.A, "A", (q, p))
@@ -356,6 +356,8 @@ SIMULATIONS: dict[str, Simulation] = {
 
 
 def _selected(names: Sequence[str]) -> tuple[list[str], list[Simulation]]:
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise validate.InputTypeError(f"names must be a sequence of derivation names, got {names!r}")
     for name in names:
         registry.get(name)  # unknown names: UnknownDerivation listing the valid ones
     wanted = list(dict.fromkeys(names)) if names else list(SIMULATIONS)
@@ -370,6 +372,7 @@ def run_claims(names: Sequence[str] = (), samples: int = DEFAULT_SAMPLES, seed: 
     claims contributes nothing. ``progress(done, total)`` is called after each chunk, counting data sets
     over all the simulations run.
     """
+    samples, seed, _ = _check_counts(samples, seed)
     wanted, simulations = _selected(names)
     total = samples * len(simulations)
     results: list[ClaimResult] = []
@@ -400,6 +403,7 @@ def monte_carlo_throughput(names: Sequence[str] = (), samples: int = DEFAULT_SAM
     ``Generator.standard_normal`` drawing the same number of variates in chunks of ``chunk``."""
     import time
 
+    samples, seed, chunk = _check_counts(samples, seed, chunk)
     _, simulations = _selected(names)
     run_claims(names, 100, seed)
     start = time.perf_counter()
