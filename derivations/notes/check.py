@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from .extract import FileError, extract_steps
+from .extract import FileError, extract_steps, read_text
 from .judge import STEP_TIME_LIMIT, StepResult, judge_steps
 
 __all__ = ["check_file", "format_text", "format_json", "run"]
@@ -19,7 +19,8 @@ __all__ = ["check_file", "format_text", "format_json", "run"]
 
 def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT) -> list[StepResult]:
     """The verdict on every step of the file, in textual order; raises FileError for an unreadable file."""
-    return judge_steps(extract_steps(path), seconds)
+    text = read_text(path)
+    return judge_steps(extract_steps(path, text), seconds, text=text)
 
 
 def _one_line(text: str, width: int = 110) -> str:

@@ -10,6 +10,7 @@ decides (under the same limit again), and past that the step is *not checked: ti
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, replace
@@ -22,7 +23,9 @@ from ..checker import Context, Status, check_step
 from ..core import Method, Relation, Step
 from ..notation import N
 from .extract import Chain, ExtractedStep
-from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Unparsed, looks_like_matrix, parse
+from .scope import constants_before, declared_constants
+from .. import linear_gaussian as lg
+from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Reading, Undetermined, Unparsed, looks_like_matrix, parse
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
            "VERDICTS"]
@@ -106,15 +109,20 @@ def _model_hint(chain_text: str) -> str:
 _IDENTITY_SIZES = (None, pt.m, pt.n, sp.Symbol("q", integer=True, positive=True))
 
 
-def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None, mean: str | None = None):
+def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None, mean: str | None = None,
+                reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
     """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit."""
     uses_identity = matrix and re.search(r"(?<![a-zA-Z\\])I(?![a-zA-Z])", lhs + rhs)
     sizes = _IDENTITY_SIZES if uses_identity else (None,)
     first_error = None
     for size in sizes:
         try:
-            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean)
-            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean)
+            left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean,
+                         reading=reading, seen=seen, constants=constants)
+            right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean,
+                          reading=reading, seen=seen, constants=constants)
+        except Undetermined:
+            raise
         except Unparsed as exc:
             first_error = first_error or exc
             continue
@@ -137,11 +145,15 @@ def _match_zero(value, other):
 
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
-               mean: str | None = None) -> tuple[str, str | None, str, dict | None]:
+               mean: str | None = None, constants: frozenset = frozenset()) -> tuple[str, str | None, str, dict | None]:
     """(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
-    ``mean``: the notes' name for the mean, if not mu (see :func:`mean_name`)."""
+    ``mean``: the notes' name for the mean, if not mu (see :func:`mean_name`). ``constants``: the letters
+    the notes declare constants (:func:`.scope.declared_constants`).
+
+    Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
+    invalid only if all of them agree, else not checked, naming the readings."""
     if relation != "=":
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
@@ -149,12 +161,21 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
     try:
-        left, right = _parse_pair(lhs, rhs, matrix, _model_hint(chain_text), density, mean)
+        readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants)
+    except Undetermined as exc:
+        return "not_checked", None, f"{exc.reason}: {exc.fragment}", None
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     except RecursionError:
         return "not_checked", None, "unparsed: nested too deeply", None
-    context = _matrix_context() if matrix else _scalar_context()
+    verdicts = [(reading, _check_parsed(left, right, _context(matrix, reading), seconds))
+                for reading, left, right in readings]
+    return _combine(verdicts)
+
+
+def _check_parsed(left, right, context: Context, seconds: float) -> tuple[str, str | None, str, dict | None]:
+    """(verdict, method, message, counterexample) for ``left = right`` (parsed) by the shared checker: the
+    symbolic proof, then, past the time limit, the randomised test alone."""
     start = Step(left, "left-hand side", Relation.START)
     try:
         verdict = check_step(start, Step(right, "notes"), context, seconds=seconds)
@@ -177,6 +198,115 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
         message = "checked numerically (not a proof): " + message
     counterexample = dict(verdict.counterexample) if verdict.counterexample else None
     return status, method, message, counterexample
+
+
+# ---------------------------------------------------------------------------------------------------------
+# readings: notation with more than one plausible meaning is judged under each; valid or invalid only if all agree
+MAX_READINGS = 8
+
+
+def _reading_options(seen: set, matrix: bool) -> dict:
+    """For each choice the text raised (``parse(.., seen=)``), the values of :class:`Reading` to try."""
+    options: dict = {}
+    if "tex_tokens" in seen:
+        options["tex_tokens"] = (True, False)
+    applied = {item.split(":", 1)[1] for item in seen if item.startswith("apply:")}
+    plain = {item.split(":", 1)[1] for item in seen if item.startswith("plain:")}
+    if applied - plain:  # a name used as a plain factor elsewhere in the step multiplies its bracket
+        options["calls"] = (frozenset(), frozenset(applied - plain))
+    if any(item.startswith("capital:") for item in seen):
+        options["capital_matrices"] = (False, True)
+    if matrix and "symmetric_L" in seen:
+        options["symmetric_L"] = (True, False)
+    return options
+
+
+def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, mean: str | None,
+              constants: frozenset = frozenset()) -> list:
+    """[(reading, left, right)] for every plausible reading of the step that parses (:class:`Reading`); the
+    first error if none does. A reading that leaves something undetermined (:class:`Undetermined`: a letter of
+    unknown nature under E) makes the whole step undetermined: that reading may be the one meant."""
+    seen: set = set()
+    try:
+        first = [(Reading(), *_parse_pair(lhs, rhs, matrix, hint, density, mean, Reading(), seen, constants))]
+        error = None
+    except Undetermined:
+        raise
+    except Unparsed as exc:
+        first, error = [], exc
+    options = _reading_options(seen, matrix)
+    if not options:
+        if error:
+            raise error
+        return first
+    names, values = zip(*options.items())
+    combinations = [dict(zip(names, combination)) for combination in itertools.product(*values)]
+    if len(combinations) > MAX_READINGS:
+        raise Undetermined(f"{lhs} = {rhs}", f"{len(combinations)} readings of its notation "
+                           f"({', '.join(_describe_choice(n) for n in names)}), too many to check")
+    readings = []
+    for choice in combinations:
+        reading = replace(Reading(), **choice)
+        if reading == Reading() and (first or error):
+            readings.extend(first)
+            continue
+        try:
+            readings.append((reading, *_parse_pair(lhs, rhs, matrix, hint, density, mean, reading,
+                                                   constants=constants)))
+        except Undetermined:
+            raise
+        except Unparsed as exc:
+            error = error or exc
+    if not readings:
+        raise error
+    return readings
+
+
+def _context(matrix: bool, reading: Reading) -> Context:
+    if not matrix:
+        return _scalar_context()
+    context = _matrix_context()
+    if not reading.symmetric_L:
+        context = replace(context, symmetric=context.symmetric - {lg.L})
+    return context
+
+
+def _describe_choice(name: str) -> str:
+    return {"tex_tokens": "one token or all the digits after \\sqrt, ^ or _",
+            "calls": "a name before a bracket applied to it or multiplying it",
+            "capital_matrices": "capital letters as numbers or as matrices",
+            "symmetric_L": "L symmetric or not"}[name]
+
+
+def _describe(reading: Reading) -> str:
+    """What a reading takes the ambiguous notation to mean, in words."""
+    parts = []
+    if not reading.tex_tokens:
+        parts.append("the digits after \\sqrt, ^ or _ together")
+    if reading.calls:
+        parts.append(", ".join(sorted(reading.calls)) + " applied to the bracket as unknown functions")
+    if reading.capital_matrices:
+        parts.append("capital letters as matrices")
+    if not reading.symmetric_L:
+        parts.append("L a general matrix, not symmetric")
+    return "; ".join(parts) or "the default reading (TeX's one-token arguments, a name times a bracket, " \
+                                "capitals as numbers, L symmetric)"
+
+
+def _combine(verdicts: list) -> tuple[str, str | None, str, dict | None]:
+    """One verdict from the verdicts under each reading: valid (or invalid) only if every reading gives it;
+    otherwise not checked, naming what each reading gave."""
+    if len(verdicts) == 1:
+        return verdicts[0][1]
+    statuses = {verdict[0] for _, verdict in verdicts}
+    if len(statuses) == 1 and statuses != {"not_checked"}:
+        status, method, message, counterexample = verdicts[0][1]
+        return status, method, f"{message} (the same under each of {len(verdicts)} readings of its notation)", \
+            counterexample
+    if statuses == {"not_checked"}:
+        return verdicts[0][1]
+    summary = "; ".join(f"{verdict[0].replace('_', ' ')} with {_describe(reading)}" for reading, verdict in verdicts)
+    return "not_checked", None, f"the notation has more than one reading, and they disagree: {summary}", None
 
 
 def _chain_text(chain: Chain) -> str:
@@ -261,12 +391,14 @@ def mean_name(steps: list[ExtractedStep]) -> str | None:
 
 
 def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | None = None,
-          mean: str | None = None) -> StepResult:
+          mean: str | None = None, constants: frozenset = frozenset()) -> StepResult:
     """The verdict on an extracted step; ``density``: what a bare ``p`` refers to (:func:`density_referents`),
-    ``mean``: the notes' name for the mean (:func:`mean_name`)."""
+    ``mean``: the notes' name for the mean (:func:`mean_name`), ``constants``: the letters declared constants
+    before it."""
     begin = time.perf_counter()
     verdict, method, message, counterexample = judge_pair(step.lhs, step.rhs, step.relation,
-                                                          _chain_text(step.chain), seconds, density, mean)
+                                                          _chain_text(step.chain), seconds, density, mean,
+                                                          constants)
     return StepResult(step, verdict, method, message, counterexample, time.perf_counter() - begin)
 
 
@@ -393,7 +525,8 @@ def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain
             yield chains[chain_number + 1][0], f"line {following.line}"
 
 
-def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) -> list[StepResult]:
+def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
+                text: str | None = None) -> list[StepResult]:
     r"""The verdict on every step, each judged on its own (:func:`judge`), except score equations.
 
     A step ``e = 0`` that is not an identity and whose e still has a parameter (mu, sigma^2, theta: a free
@@ -402,11 +535,14 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT) ->
     substituted for the parameter: valid if it then vanishes, invalid with a counterexample if not. A
     solution whose left side is the bare parameter (or a name the parser has no definition for, such as
     ``\hat\theta``) gets the same verdict; a known estimate (``\hat\mu``) keeps its own judgement by
-    definition. With no solution after it the equation is not checked.
+    definition. With no solution after it the equation is not checked. ``text``: the file's text, whose prose
+    may declare letters constants (:func:`.scope.declared_constants`).
     """
     referents = density_referents(steps)
     mean = mean_name(steps)
-    results = [judge(step, seconds, referent, mean) for step, referent in zip(steps, referents)]
+    declarations = declared_constants(text) if text is not None else []
+    results = [judge(step, seconds, referent, mean, constants_before(declarations, step.line))
+               for step, referent in zip(steps, referents)]
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import lark
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from .. import linear_gaussian as lg
 from .. import partitioned as pt
@@ -58,7 +59,7 @@ from ..expectation import Covariance, Expectation, Variance
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_model
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
-__all__ = ["Unparsed", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
+__all__ = ["Unparsed", "Undetermined", "Reading", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
 
 
 class Unparsed(ValueError):
@@ -68,6 +69,33 @@ class Unparsed(ValueError):
         super().__init__(f"{reason}: {fragment}")
         self.fragment = fragment
         self.reason = reason
+
+
+class Undetermined(Unparsed):
+    """Notation whose meaning the notes leave open (a letter of unknown nature under E, a reading that the
+    chosen :class:`Reading` excludes): the step is *not checked*, with ``reason``."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    r"""One way of reading notation that has more than one plausible meaning. The judge parses a step under
+    every reading its text admits (``parse(.., seen=)`` reports which choices arose) and calls it valid or
+    invalid only if every reading agrees.
+
+    * ``tex_tokens``: ``\sqrt 25``, ``x^25``, ``x_12`` as TeX sets them, one token the argument
+      (sqrt(2) 5, x^2 5, x_1 2); False: the digits together (sqrt(25), x^{25}, x_{12}).
+    * ``calls``: names written before a bracket, ``\psi(-t)``, read as unknown functions applied to it;
+      the others multiply the bracket. (f, g, h before a bracket are always functions.)
+    * ``capital_matrices``: capital letters the notation does not know (P, Q, W) as matrices, which do not
+      commute; False: real numbers.
+    * ``symmetric_L``: in matrix notes, L as the symmetric precision of the linear-Gaussian model; False: a
+      general matrix (a Cholesky factor is not symmetric).
+    """
+
+    tex_tokens: bool = True
+    calls: frozenset = frozenset()
+    capital_matrices: bool = False
+    symmetric_L: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -143,12 +171,62 @@ def normalise(tex: str) -> str:
     s = re.sub(r"\\(mathbb|mathrm|operatorname|mathop|text|mathsf)\s*\{\s*\\mathbb\s*\{\s*E\s*\}\s*\}", r"\\E ", s)
     s = re.sub(r"\\(mathbb|mathrm|operatorname|text|mathsf|mathop)\*?\s*\{\s*([A-Za-z]+)\s*\}",
                lambda mo: _font_word(mo.group(1), mo.group(2)), s)
+    s = _derivative_fractions(s)
     s = re.sub(r"\\mathcal\s*\{\s*([A-Z])\s*\}", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
     s = re.sub(r"\\mathcal\s*([A-Z])", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
     # plain-letter operator names directly followed by a bracket: Var(..), Cov[..], tr(..)
     s = re.sub(r"(?<![\\a-zA-Z])(Var|Cov|var|cov|tr|Tr|diag)\s*(?=[(\[])", lambda mo: _WORD_OPERATORS[mo.group(1)], s)
     s = re.sub(r"\\(Var|Cov|E|tr|diag|det)(?=[a-zA-Z])", r"\\\1 ", s)
     return _determinant_bars(s)
+
+
+_UPRIGHT_D = re.compile(r"\\(?:mathrm|text|rm|operatorname|mathit)\s*(?:\{\s*d\s*\}|d(?![a-zA-Z]))|\{\s*\\rm\s+d\s*\}")
+_D_NUMERATOR = re.compile(r"\s*d\s*(\^\s*(?:\{\s*\d+\s*\}|\d))?\s*(.*)", re.DOTALL)
+_D_VARIABLE = r"d\s*((?:\\[a-zA-Z]+|[a-zA-Z])(?:\s*_\s*(?:\{[^{}]*\}|\w))?(?:\s*\^\s*(?:\{[^{}]*\}|\w))?)\s*"
+_D_DENOMINATOR = re.compile(rf"\s*(?:{_D_VARIABLE})+")
+
+
+def _braced(s: str, start: int) -> int | None:
+    """The index just past the brace group opening at ``s[start]`` (``{``), or None if unbalanced."""
+    depth = 0
+    for k in range(start, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[k], 0)
+        if depth == 0:
+            return k + 1
+    return None
+
+
+def _derivative_fractions(s: str) -> str:
+    r"""Derivatives written with d as fractions, ``\frac{d}{dt}``, ``\frac{\mathrm{d}}{\mathrm{d}x}``,
+    ``\frac{d f}{d x}``, ``\frac{d^2}{dx^2}``, ``\frac{d\ell}{d\sigma^2}``, rewritten with ``\partial``
+    (the grammar's derivative); a fraction whose numerator and denominator are not both of that form is left
+    alone (``\frac{d}{2}`` is d/2)."""
+    s = _UPRIGHT_D.sub(" d ", s)
+    out, k = [], 0
+    while True:
+        found = re.compile(r"\\frac\s*\{").search(s, k)
+        if not found:
+            out.append(s[k:])
+            return "".join(out)
+        open_numerator = found.end() - 1
+        end_numerator = _braced(s, open_numerator)
+        rest = s[end_numerator:] if end_numerator else ""
+        open_denominator = end_numerator + len(rest) - len(rest.lstrip()) if end_numerator else None
+        if not end_numerator or not s.startswith("{", open_denominator):
+            out.append(s[k:found.end()])
+            k = found.end()
+            continue
+        end_denominator = _braced(s, open_denominator)
+        numerator = _D_NUMERATOR.fullmatch(s[open_numerator + 1:end_numerator - 1])
+        denominator_text = s[open_denominator + 1:end_denominator - 1] if end_denominator else ""
+        if not (numerator and end_denominator and _D_DENOMINATOR.fullmatch(denominator_text)):
+            out.append(s[k:found.end()])
+            k = found.end()
+            continue
+        order, function = numerator.group(1) or "", numerator.group(2)
+        variables = " ".join(r"\partial " + v for v in re.findall(_D_VARIABLE, denominator_text))
+        out.append(s[k:found.start()] + rf"\frac{{\partial{order} {function}}}{{{variables}}}")
+        k = end_denominator
 
 
 def _determinant_bars(s: str) -> str:
@@ -262,6 +340,7 @@ class _Name:
 class _Value:
     value: object
     simple: bool = False
+    name: str | None = None  # a plain name the notation does not know, which may be applied to a bracket
 
 
 @dataclass
@@ -276,6 +355,8 @@ class _MulMark:
         self.op = op
 
 
+_REACH_ENDS = {"log": "log", "ln": "log", "exp": "exp", "det": "det", "tr": "tr"}  # an operator's reach ends
+# at the next operator of its family
 _OPERATOR_MACROS = {"log", "ln", "exp", "sum", "prod", "E", "Var", "Cov", "det", "tr", "diag", "Normal", "partial",
                     "nabla", "CalL", "ell", "NLL", "Data", "dots", "cdots", "ldots"}
 _FUNCTION_LETTERS = {"p", "E", "L", "q"}
@@ -290,8 +371,12 @@ def _lark() -> lark.Lark:
 
 class _Builder(lark.Transformer):
     def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool,
-                 density: str | None = None, inner: bool = False, mean: str | None = None):
+                 density: str | None = None, inner: bool = False, mean: str | None = None,
+                 reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
         super().__init__()
+        self.reading = reading
+        self.constants = constants
+        self.seen = seen if seen is not None else set()
         self.density = density
         self.mean = mean
         self.inner = inner
@@ -302,7 +387,8 @@ class _Builder(lark.Transformer):
 
     def _inner(self, text: str, matrix: bool = False):
         """An exponent, a limit, an index or a derivative's variable, parsed with the same notation."""
-        return parse(text, matrix=matrix, inner=True, mean=self.mean)
+        return parse(text, matrix=matrix, inner=True, mean=self.mean, reading=self.reading, seen=self.seen,
+                     constants=self.constants)
 
     # ---- leaves
     def number(self, children):
@@ -468,6 +554,9 @@ class _Builder(lark.Transformer):
         if len(subs) > 1:
             raise Unparsed(name.tex + "".join("_" + s for s in subs), "two subscripts")
         value = self._symbol(name, subs)
+        if not subs and not sups and not self.matrix_mode and isinstance(value, sp.Symbol) \
+                and value in _unknown_letters(value):
+            return _Value(value, simple=True, name=value.name)
         for text in sups:
             value = self._power(value, text)
         return _Value(value, simple=True)
@@ -537,6 +626,10 @@ class _Builder(lark.Transformer):
         if plain == "infty":
             return sp.oo
         if len(plain) == 1 and plain.isalpha():
+            if plain.isupper() and plain != "X" and not self.matrix_mode and not self.inner:
+                self.seen.add(f"capital:{plain}")
+                if self.reading.capital_matrices:
+                    return sp.MatrixSymbol(plain, _dimension, _dimension)
             return sp.Symbol(plain, real=True)
         if plain in _GREEK:
             return sp.Symbol(plain.replace("var", ""), real=True)
@@ -567,6 +660,8 @@ class _Builder(lark.Transformer):
                      "varepsilon": lg.eps}
             if plain == "I":
                 return sp.Identity(self.identity_size)
+            if plain == "L":
+                self.seen.add("symmetric_L")
             if plain in table:
                 return table[plain]
             if len(plain) == 1 and plain.isupper():
@@ -604,6 +699,7 @@ class _Builder(lark.Transformer):
             if exponent.is_Integer:
                 return value ** exponent
             raise Unparsed(f"^{{{t}}}", "a non-integer power of a matrix")
+        _check_power_size(value, exponent, t)
         if value == sp.E:
             return sp.exp(exponent)
         return value ** exponent
@@ -627,6 +723,16 @@ class _Builder(lark.Transformer):
                 value, k = self._apply_op(item, items, k)
                 factors.append(value)
                 continue
+            if isinstance(item, _Value) and item.name is not None:
+                following = items[k + 1] if k + 1 < len(items) else None
+                if isinstance(following, _Group) and following.kind == "(" and "|" not in following.seps:
+                    self.seen.add(f"apply:{item.name}")
+                    if item.name in self.reading.calls:
+                        factors.append(self._apply_function(item.name, following))
+                        k += 2
+                        continue
+                else:
+                    self.seen.add(f"plain:{item.name}")
             if isinstance(item, _Group):
                 factors.append(self._group_value(item))
             elif isinstance(item, _Partial):
@@ -638,6 +744,17 @@ class _Builder(lark.Transformer):
         if partials:
             return self._partial_run(factors)
         return _multiply(factors)
+
+    def _apply_function(self, name: str, group: _Group):
+        """``name(a, b, ..)``: an unknown real function applied to the bracket's arguments."""
+        if any(_is_matrix(a) or isinstance(a, _Partial) for a in group.args):
+            raise Unparsed(f"{name}(..)", "an unknown function of a matrix")
+        value = sp.Function(name, real=True)(*group.args)
+        for kind, text in group.post:
+            if kind == "_":
+                raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
+            value = self._power(value, text)
+        return value
 
     def _denominator(self, items: list, k: int):
         if k >= len(items) or isinstance(items[k], _MulMark):
@@ -666,10 +783,13 @@ class _Builder(lark.Transformer):
             value = self._power(value, text)
         return value
 
-    def _rest_of_factors(self, items, k):
-        """Items from k up to the next \\cdot or slash mark (the reach of \\log without a bracket)."""
+    def _rest_of_factors(self, items, k, kind: str):
+        """Items from k up to the next \\cdot or slash mark, or the next operator of the same ``kind`` (the
+        reach of \\log without a bracket: ``\\log a \\log b`` is log(a) log(b), ``\\det P \\det Q`` det(P) det(Q),
+        while ``\\log \\frac{1}{\\sqrt{2\\pi}} \\exp(..)`` is the log of the product)."""
         end = k
-        while end < len(items) and not isinstance(items[end], _MulMark):
+        while end < len(items) and not isinstance(items[end], _MulMark) and \
+                not (end > k and isinstance(items[end], _Op) and _REACH_ENDS.get(items[end].kind) == _REACH_ENDS[kind]):
             end += 1
         if end == k:
             raise Unparsed("", "an operator without an argument")
@@ -695,7 +815,7 @@ class _Builder(lark.Transformer):
                         raise Unparsed(f"_{{{text}}}", "a subscript on a bracket")
                     value = self._power(value, text)
                 return value, k + 2
-            arg, end = self._rest_of_factors(items, k + 1)
+            arg, end = self._rest_of_factors(items, k + 1, kind)
             if kind in ("log", "ln"):
                 arg = self._as_density(arg)
             if kind in ("log", "ln", "exp"):
@@ -755,6 +875,15 @@ class _Builder(lark.Transformer):
             if kind == "Cov" and len(args) == 2:
                 return MatrixCovariance(args[0], args[1], model)
             raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+        if any(_is_matrix(a) for a in args):
+            raise Unparsed(op.tex, f"{kind} of a matrix in scalar notes")
+        unknown = {s for s in set().union(*(_unknown_letters(a) for a in args))
+                   if not (isinstance(s, sp.Symbol) and s.name in self.constants)} | \
+            {f.func for a in args if isinstance(a, sp.Basic) for f in a.atoms(AppliedUndef)}
+        if unknown:
+            names = ", ".join(sorted(map(str, unknown)))
+            raise Undetermined(f"{op.tex}[..{names}..]", f"{names} under {kind}: a constant or a random variable? "
+                               "the notes do not say")
         if kind == "E" and len(args) == 1:
             return Expectation(args[0])
         if kind == "Var" and len(args) == 1:
@@ -785,7 +914,9 @@ class _Builder(lark.Transformer):
                                        + [("^", s) for s in op.data["sups"]]).value, k + 1
             raise Unparsed(op.tex, "a density needs its arguments in brackets")
         if kind in ("call:f", "call:g", "call:h"):
-            raise Unparsed(op.tex + "(..)", "an unknown function")
+            if "|" in nxt.seps or ";" in nxt.seps:
+                raise Unparsed(op.tex + "(..|..)", "an unknown function with a bar")
+            return self._apply_function(kind[len("call:"):], nxt), k + 2
         if kind == "call:E":
             return self._moment("E", nxt, op), k + 2
         if kind == "call:q":
@@ -816,7 +947,7 @@ class _Builder(lark.Transformer):
             raise Unparsed("p", "p without arguments and no density p(..) before it to refer to: write p(x|..)")
         try:
             referent = parse(self.density, matrix=self.matrix_mode, identity_size=self.identity_size,
-                             model_hint=self.model_hint, inner=True, mean=self.mean)
+                             model_hint=self.model_hint, inner=True, mean=self.mean, reading=self.reading)
         except Unparsed as exc:
             raise Unparsed("p", f"p without arguments refers to {self.density}, which is not understood "
                            f"({exc.reason})") from None
@@ -935,6 +1066,8 @@ class _Builder(lark.Transformer):
             if value is None:
                 raise Unparsed(r"\partial", "a \\partial without a variable")
             variables.append((den_order, value))
+        if isinstance(function, sp.Symbol) and function in _unknown_letters(function) and len(variables) == 1:
+            function = sp.Function(function.name, real=True)(variables[0][1])  # df/dx: f is a function of x
         if len(variables) == 1 and order > 1:
             (den_order, value), = variables
             base, exponent = value.as_base_exp() if isinstance(value, sp.Basic) else (value, 1)
@@ -1045,8 +1178,38 @@ def _is_matrix(value) -> bool:
     return isinstance(value, (sp.MatrixBase, sp.MatrixExpr))
 
 
+#: Largest exact number a power may make (bits), and largest whole exponent of an expression with symbols.
+MAX_POWER_BITS = 100_000
+MAX_SYMBOLIC_EXPONENT = 10_000
+
+
+def _check_power_size(base, exponent, text: str) -> None:
+    """A power too large to evaluate exactly (``10^{10^{8}}`` has 10^8 digits) is not checked, before it
+    is computed."""
+    if not (isinstance(exponent, sp.Basic) and exponent.is_Rational and abs(exponent) > 1):
+        return
+    if isinstance(base, sp.Basic) and base.is_Rational:
+        bits = max(abs(base.p).bit_length(), abs(base.q).bit_length())
+        if bits > 1 and abs(exponent) * bits > MAX_POWER_BITS:
+            raise Undetermined(f"^{{{text}}}", f"a number of about {int(abs(exponent) * bits * 0.30103)} digits, "
+                               "too large to evaluate exactly")
+    elif abs(exponent) > MAX_SYMBOLIC_EXPONENT:
+        raise Undetermined(f"^{{{text}}}", f"an exponent above {MAX_SYMBOLIC_EXPONENT}, too large to check")
+
+
 def _is_variable(value) -> bool:
-    return isinstance(value, sp.Symbol) or value == sp.sqrt(sigma2)
+    return isinstance(value, (sp.Symbol, sp.Indexed)) or value == sp.sqrt(sigma2)
+
+
+def _unknown_letters(value) -> set:
+    """The symbols in ``value`` that the notation does not know (a, b, U, W, \\psi, y_1: letters the notes
+    never introduce), as opposed to the parameters, the data, estimates, sizes and indices."""
+    if not isinstance(value, sp.Basic):
+        return set()
+    indexed = value.atoms(sp.Indexed)
+    labels = {a.base.label for a in indexed}
+    return {s for s in value.free_symbols - labels if isinstance(s, sp.Symbol) and s not in _KNOWN_SYMBOLS} | \
+        {a for a in indexed if a.base != x}
 
 
 def _scalar(value):
@@ -1111,15 +1274,20 @@ def _trace(value):
 
 
 def _derivative(function, variables: list, tex: str):
+    """The derivative of ``function``; a bare f, g or h in it is an unknown function of the (first) variable."""
     if _is_matrix(function):
         raise Unparsed(tex, "a derivative of a matrix expression")
+    names = {s for s in getattr(function, "free_symbols", ()) if isinstance(s, sp.Symbol)
+             and s.name in _UNKNOWN_FUNCTIONS}
+    if names and variables:
+        function = function.xreplace({s: sp.Function(s.name, real=True)(variables[0][1]) for s in names})
     result = function
     for order, variable in variables:
         if variable == sp.sqrt(sigma2):  # d/dsigma = 2 sigma d/dsigma^2 (everything is a function of sigma^2)
             for _ in range(order):
                 result = 2 * sp.sqrt(sigma2) * sp.Derivative(result, sigma2)
             continue
-        if not isinstance(variable, sp.Symbol):
+        if not isinstance(variable, (sp.Symbol, sp.Indexed)):
             raise Unparsed(tex, f"a derivative with respect to {variable}, which is not a variable")
         result = sp.Derivative(result, (variable, order))
     return result
@@ -1170,6 +1338,8 @@ def _matrix_model(args, hint: str):
 
 
 _Sigma_p = sp.MatrixSymbol("Sigma", pt.p, pt.p)
+_KNOWN_SYMBOLS = frozenset({mu, sigma2, N, muhat, sigma2hat, S2, _dimension, *INDEX_LETTERS.values(), DATA_MARK,
+                            DOTS_MARK, BARE_P})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1197,7 +1367,8 @@ def _finish(value, matrix: bool):
 
 
 def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian",
-          density: str | None = None, inner: bool = False, mean: str | None = None):
+          density: str | None = None, inner: bool = False, mean: str | None = None,
+          reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
     r"""The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar.
 
     ``density``: the LaTeX of the density ``p(..)`` written with arguments that a bare ``p`` refers to (the
@@ -1205,7 +1376,11 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
     or under a derivative is that density if it is the likelihood of the data set, else not checked. ``inner``:
     an exponent, a limit or an index, where a bare ``p`` is the dimension (``(2\pi)^{-p/2}``). ``mean``: the
     name (``theta``, a macro without its backslash, or a letter) the notes use for the mean mu of the data,
-    if they name it differently (the judge infers it, see ``judge.mean_name``)."""
+    if they name it differently (the judge infers it, see ``judge.mean_name``). ``reading``: how notation
+    with several plausible meanings is read (:class:`Reading`); ``seen``, if given, collects which of those
+    choices the text raised ("tex_tokens", "apply:NAME", "plain:NAME", "capital:NAME", "symmetric_L").
+    ``constants``: names the notes declare to be constants (``scope.declared_constants``); any other letter
+    the notation does not know is of unknown nature under E, Var and Cov (:class:`Undetermined`)."""
     if not isinstance(tex, str):
         raise Unparsed(repr(tex), "not text")
     text = normalise(tex)
@@ -1213,6 +1388,8 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(tex, "empty expression")
     if len(text) > 5000:
         raise Unparsed(text[:40] + "...", "expression longer than 5000 characters")
+    seen = seen if seen is not None else set()
+    text = _one_token_arguments(text, reading, seen)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
@@ -1227,7 +1404,7 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
     numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
     builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
-                       numeric_blocks, density, inner, mean)
+                       numeric_blocks, density, inner, mean, reading, seen, constants)
     try:
         value = builder.transform(tree)
         if not inner:
@@ -1240,6 +1417,20 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
             raise Unparsed(text[:60], "nested too deeply") from None
         raise Unparsed(text[:80], f"cannot build this expression ({type(original).__name__}: {original})") from None
     return _finish(value, matrix)
+
+
+_SEVERAL_DIGITS = re.compile(r"(\\sqrt|[\^_])\s*(\d(?:\d|\.\d)[\d.]*)")
+
+
+def _one_token_arguments(text: str, reading: Reading, seen: set) -> str:
+    r"""``\sqrt 25``, ``x^25``, ``x_12``: TeX takes one token as the argument (sqrt(2) 5, x^2 5, x_1 2), an
+    author may mean all the digits; the text is rewritten for the reading (``seen`` notes the choice)."""
+    if not _SEVERAL_DIGITS.search(text):
+        return text
+    seen.add("tex_tokens")
+    if reading.tex_tokens:
+        return _SEVERAL_DIGITS.sub(lambda mo: f"{mo.group(1)}{{{mo.group(2)[0]}}}{mo.group(2)[1:]}", text)
+    return _SEVERAL_DIGITS.sub(lambda mo: f"{mo.group(1)}{{{mo.group(2)}}}", text)
 
 
 def _around(text: str, position: int | None) -> str:
