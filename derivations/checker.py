@@ -109,7 +109,9 @@ NUMERIC_MAX_N = 40
 #: Symbolic matrix sizes (and sum limits of dimension symbols) are drawn from 1..NUMERIC_MAX_SIZE; one point
 #: has every size at least NUMERIC_MAX_SIZE - 2.
 NUMERIC_MAX_SIZE = 6
-#: Other integer symbols are drawn from 1..NUMERIC_MAX_INTEGER (of either sign unless assumed positive).
+#: Other integer symbols are drawn from 1..NUMERIC_SMALL_INTEGER at even points (so that two indices i, j
+#: coincide often) and from 1..NUMERIC_MAX_INTEGER at odd points (of either sign unless assumed positive).
+NUMERIC_SMALL_INTEGER = 3
 NUMERIC_MAX_INTEGER = 1000
 #: A value is sign * m / 10^5 * 10^e with m a random 6-digit integer: this many values per decade.
 _MANTISSAS = 900_000
@@ -132,16 +134,17 @@ def seed_of(*exprs) -> int:
 
 
 def _random_value(symbol: sp.Symbol, rng: random.Random, point: int) -> sp.Rational:
-    """A random exact value for ``symbol`` at this point: integers from 1..NUMERIC_MAX_INTEGER (0 and
-    negatives too unless assumed positive / nonnegative), other values sign * m * 10^(e - 5), m a random 6-digit
+    """A random exact value for ``symbol`` at this point: integers from 1..NUMERIC_SMALL_INTEGER or
+    1..NUMERIC_MAX_INTEGER (0 and negatives too unless assumed positive / nonnegative), other values sign * m * 10^(e - 5), m a random 6-digit
     integer, e a random decade of the point's class (:data:`_POINT_CLASSES`), positive where assumed."""
     sign_kind, low, high = _POINT_CLASSES[point % len(_POINT_CLASSES)]
     may_be_negative = not (symbol.is_positive or symbol.is_nonnegative)
     sign = {"+": 1, "-": -1 if may_be_negative else 1,
             "±": rng.choice((-1, 1)) if may_be_negative else 1}[sign_kind]
-    if symbol.is_integer:
+    if symbol.is_integer:  # small at even points (indices i = j, identities failing at 1, 2, 3), wide at odd
         low_integer = 0 if symbol.is_nonnegative and not symbol.is_positive else 1
-        return sp.Integer(sign * rng.randint(low_integer, NUMERIC_MAX_INTEGER))
+        high_integer = NUMERIC_SMALL_INTEGER if point % 2 == 0 else NUMERIC_MAX_INTEGER
+        return sp.Integer(sign * rng.randint(low_integer, high_integer))
     mantissa = rng.randint(100_000, 999_999)
     return sign * sp.Rational(mantissa, 100_000) * sp.Rational(10) ** rng.randint(low, high)
 
@@ -232,6 +235,12 @@ def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: fro
     labels = {a.base.label for a in indexed}  # x of x[1]: a name, not a value (x[1] gets its own)
     scalars = sorted(set().union(*(e.free_symbols for e in exprs)) - labels, key=str)
     values.update({s: _random_value(s, rng, point) for s in scalars})
+    integers = [s for s in scalars if s.is_integer]
+    if point == 0:  # every integer symbol (index) the same: i = j = k
+        same = sp.Integer(rng.randint(1, NUMERIC_SMALL_INTEGER))
+        values.update({s: same for s in integers})
+    elif point == 2:  # all different: i != j != k
+        values.update({s: sp.Integer(n) for n, s in enumerate(integers, start=1)})
     values.update({a: _random_value(a, rng, point) for a in indexed})
     exprs = [e.xreplace({k: v for k, v in values.items() if not isinstance(k, sp.MatrixSymbol)}) for e in exprs]
     example = {str(k): str(v) for k, v in {**chosen, **values}.items()}
