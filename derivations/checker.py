@@ -115,10 +115,13 @@ NUMERIC_SMALL_INTEGER = 3
 NUMERIC_MAX_INTEGER = 1000
 #: A value is sign * m / 10^5 * 10^e with m a random 6-digit integer: this many values per decade.
 _MANTISSAS = 900_000
-#: Digits to which a difference of two values with logs, roots or exps is evaluated (SymPy's evalf, strict:
-#: a difference it cannot tell from 0 at up to _EVALF_MAX_DIGITS digits counts as equal at that point).
+#: A difference of two values with logs, roots or exps is evaluated by SymPy's evalf, strict, to the digits
+#: :func:`_digits_to_resolve` asks for (at least _EVALF_DIGITS), with _EVALF_MAX_DIGITS more to spare for
+#: cancellation: one it still cannot tell from 0 counts as equal at that point.
 _EVALF_DIGITS = 30
 _EVALF_MAX_DIGITS = 400
+#: Beyond this many digits (a difference between parts of wildly different sizes) a point is not usable.
+_EVALF_LIMIT_DIGITS = 20_000
 
 #: The kind of value each point draws: (sign, decade range). "+": every symbol positive; "-": negative where
 #: the symbol may be negative; "±": a random sign per symbol. Decades 10^lo..10^hi.
@@ -247,6 +250,28 @@ def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: fro
     return exprs, example
 
 
+def _digits_to_resolve(number: sp.Expr) -> int:
+    """Significant digits to which ``number`` (a difference at a random point) is evaluated: enough that a
+    part of a sum is never lost against a larger one (log(1 + e^-3000) needs 1300 more digits than
+    log(2)), and twice the digits of the longest exact number in it (pi written to 450 digits)."""
+    spread, literal_digits = 0.0, 0
+    for part in sp.preorder_traversal(number):
+        if part.is_Rational:
+            literal_digits = max(literal_digits, len(str(abs(part.p))) + len(str(part.q)))
+        elif isinstance(part, sp.Add):
+            magnitudes = []
+            for term in part.args:
+                try:
+                    approximate = term.evalf(15)
+                except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                    continue
+                if approximate.is_Float and approximate != 0:
+                    magnitudes.append(float(sp.log(abs(approximate), 10)))
+            if len(magnitudes) > 1:
+                spread = max(spread, max(magnitudes) - min(magnitudes))
+    return int(_EVALF_DIGITS + spread + 2 * literal_digits)
+
+
 def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
     """Exact comparison where the difference is a rational number; otherwise the difference is evaluated by
     SymPy's ``evalf`` in strict mode (correct digits guaranteed, precision raised as needed up to
@@ -264,9 +289,18 @@ def _values_differ(a: sp.Expr, b: sp.Expr) -> bool | None:
     if difference.free_symbols or difference.has(sp.Sum, sp.Product, sp.Integral, sp.Derivative, AppliedUndef):
         return None
     try:
-        value = difference.evalf(_EVALF_DIGITS, strict=True, maxn=_EVALF_MAX_DIGITS)
+        try:  # strict digits that are not all zero separate the sides; zeros may be lost parts of a sum
+            value = difference.evalf(_EVALF_DIGITS, strict=True, maxn=_EVALF_MAX_DIGITS)
+        except PrecisionExhausted:
+            value = sp.S.Zero
+        if value.is_number and value != 0 and not value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            return True
+        digits = _digits_to_resolve(difference)
+        if digits > _EVALF_LIMIT_DIGITS:
+            return None
+        value = difference.evalf(digits, strict=True, maxn=digits + _EVALF_MAX_DIGITS)
     except PrecisionExhausted:
-        return False  # equal to within 10^-400 relative: SymPy cannot tell the difference from 0
+        return False  # SymPy cannot tell the difference from 0, even at that many digits
     except (ValueError, TypeError, ZeroDivisionError, OverflowError):
         return None
     if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
