@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
@@ -36,6 +33,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.exceptions import NonSquareMatrixError
 
 from .core import Chain, Derivation, Method, Relation, Step
+from .limits import Pool, StepTimeout, Task, shared, time_limit
 from .matrices import random_matrix, random_spd
 from .normal_form import OrthogonalMatrixSymbol, is_zero, normal_form, solve_with_sums_as_symbols
 from .notation import N
@@ -62,29 +60,8 @@ class Verdict:
         return self.status is Status.VALID
 
 
-class StepTimeout(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise StepTimeout after ``seconds`` (main thread only; elsewhere no limit is enforced)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise StepTimeout(f"time limit of {seconds:g} s exceeded")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
+# The time limits live in .limits: StepTimeout (a BaseException) and time_limit (CPU time, ITIMER_PROF).
+#: CPU seconds per step (soft, in the process; a worker stops a step at twice this: see .limits).
 STEP_TIME_LIMIT = 30.0
 
 
@@ -101,19 +78,28 @@ class Context:
 
 
 #: Random points of the randomised test. Each point draws its own sample size, integer values, matrix sizes
-#: and values (see :func:`_point_plan`); all of them must agree for a "checked numerically".
+#: and values (:func:`_instantiate`); all of them must agree for a "checked numerically". A step that writes
+#: thresholds (numbers >= 10 or <= 1/10 in size) gets up to _THRESHOLD_POINTS more, near each of them.
 NUMERIC_POINTS = 8
-#: Sample sizes N are drawn from 2..NUMERIC_MAX_N (fewer for nested sums over the data, whose expansion has
-#: N^depth terms: see :func:`_largest_sample`).
+_THRESHOLD_POINTS = 8
+#: Sample sizes N are drawn from 2..NUMERIC_MAX_N at most points (fewer for nested sums over the data, whose
+#: expansion has N^depth terms: :func:`_largest_sample`); at one point of a step with sums nested at most once
+#: from NUMERIC_MAX_N..NUMERIC_WIDE_N, and at half the points of a step without sums over the data (N only a
+#: number in it) from 2..NUMERIC_HUGE_N.
 NUMERIC_MAX_N = 40
-#: Symbolic matrix sizes (and sum limits of dimension symbols) are drawn from 1..NUMERIC_MAX_SIZE; one point
-#: has every size at least NUMERIC_MAX_SIZE - 2.
+NUMERIC_WIDE_N = 400
+NUMERIC_HUGE_N = 10 ** 6
+#: Symbolic matrix sizes (and sum limits of dimension symbols) are drawn from 1..NUMERIC_MAX_SIZE; at one
+#: point every size is NUMERIC_LARGE_SIZE - 1 or NUMERIC_LARGE_SIZE.
 NUMERIC_MAX_SIZE = 6
-#: Other integer symbols are drawn from 1..NUMERIC_SMALL_INTEGER at even points (so that two indices i, j
-#: coincide often) and from 1..NUMERIC_MAX_INTEGER at odd points (of either sign unless assumed positive).
+NUMERIC_LARGE_SIZE = 8
+#: Other integer symbols are drawn from 1..NUMERIC_SMALL_INTEGER (at most N) at even points, all the same at
+#: point 0 and all different at point 2 (so that indices i, j meet and part), and from
+#: 1..NUMERIC_MAX_INTEGER at odd points (of either sign unless assumed positive).
 NUMERIC_SMALL_INTEGER = 3
 NUMERIC_MAX_INTEGER = 1000
-#: A value is sign * m / 10^5 * 10^e with m a random 6-digit integer: this many values per decade.
+#: A real value is sign * (u / v) * 10^e with u, v random 6-digit integers (not a short decimal), e a decade
+#: of the point's class: at least this many values per decade.
 _MANTISSAS = 900_000
 #: A difference of two values with logs, roots or exps is evaluated by SymPy's evalf, strict, to the digits
 #: :func:`_digits_to_resolve` asks for (at least _EVALF_DIGITS), with _EVALF_MAX_DIGITS more to spare for
@@ -126,7 +112,21 @@ _EVALF_LIMIT_DIGITS = 20_000
 #: The kind of value each point draws: (sign, decade range). "+": every symbol positive; "-": negative where
 #: the symbol may be negative; "±": a random sign per symbol. Decades 10^lo..10^hi.
 _POINT_CLASSES = (("+", 0, 0), ("+", 3, 5), ("-", 2, 4), ("±", -4, -2),
-                  ("±", -6, 6), ("±", -6, 6), ("±", -6, 6), ("±", -6, 6))
+                  ("±", -12, 12), ("±", -6, 6), ("±", -12, 12), ("±", -6, 6))
+
+
+def _thresholds(exprs: Sequence) -> list[sp.Rational]:
+    """Sizes near which a step may change behaviour: the numbers written in it of size >= 10 or <= 1/10, and
+    e^c, e^-c for such a c up to 1000 (|log sigma^2 + 20| turns at sigma^2 = e^-20); at most four."""
+    found: set = set()
+    for e in exprs:
+        for number in sp.sympify(e).atoms(sp.Rational):
+            size = abs(number)
+            if size != 0 and (size >= 10 or size <= sp.Rational(1, 10)):
+                found.add(size)
+                if size <= 1000:
+                    found.update(sp.Rational(sp.exp(sign * size).evalf(20)) for sign in (-1, 1))
+    return sorted(found)[:2] + sorted(found)[2:][-2:] if len(found) > 4 else sorted(found)
 
 
 def seed_of(*exprs) -> int:
@@ -136,20 +136,28 @@ def seed_of(*exprs) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
-def _random_value(symbol: sp.Symbol, rng: random.Random, point: int) -> sp.Rational:
-    """A random exact value for ``symbol`` at this point: integers from 1..NUMERIC_SMALL_INTEGER or
-    1..NUMERIC_MAX_INTEGER (0 and negatives too unless assumed positive / nonnegative), other values sign * m * 10^(e - 5), m a random 6-digit
-    integer, e a random decade of the point's class (:data:`_POINT_CLASSES`), positive where assumed."""
+def _random_value(symbol: sp.Symbol, rng: random.Random, point: int, sample_size: int,
+                  threshold: tuple | None = None) -> sp.Rational:
+    """A random exact value for ``symbol`` at this point: an integer from 1..min(NUMERIC_SMALL_INTEGER, N) at
+    even points, 1..NUMERIC_MAX_INTEGER at odd points (0 and negatives too unless assumed positive /
+    nonnegative); another value sign * (u / v) * 10^e, u and v random 6-digit integers, e a random decade of
+    the point's class (:data:`_POINT_CLASSES`), positive where assumed. At a threshold point ``(c, side,
+    signed)``, a value just above (side 1) or below (side -1) the size c instead, of a random sign if
+    ``signed`` (where the symbol may be negative)."""
     sign_kind, low, high = _POINT_CLASSES[point % len(_POINT_CLASSES)]
     may_be_negative = not (symbol.is_positive or symbol.is_nonnegative)
     sign = {"+": 1, "-": -1 if may_be_negative else 1,
             "±": rng.choice((-1, 1)) if may_be_negative else 1}[sign_kind]
-    if symbol.is_integer:  # small at even points (indices i = j, identities failing at 1, 2, 3), wide at odd
+    if symbol.is_integer:
         low_integer = 0 if symbol.is_nonnegative and not symbol.is_positive else 1
-        high_integer = NUMERIC_SMALL_INTEGER if point % 2 == 0 else NUMERIC_MAX_INTEGER
-        return sp.Integer(sign * rng.randint(low_integer, high_integer))
-    mantissa = rng.randint(100_000, 999_999)
-    return sign * sp.Rational(mantissa, 100_000) * sp.Rational(10) ** rng.randint(low, high)
+        high_integer = min(NUMERIC_SMALL_INTEGER, sample_size) if point % 2 == 0 else NUMERIC_MAX_INTEGER
+        return sp.Integer(sign * rng.randint(low_integer, max(low_integer, high_integer)))
+    ratio = sp.Rational(rng.randint(100_000, 999_999), rng.randint(100_000, 999_999))
+    if threshold is not None:
+        size, side, signed = threshold
+        nudge = sp.Rational(rng.randint(1, 999_999), 10 ** 6) * sp.Rational(10) ** -rng.randint(0, 3)
+        return (rng.choice((-1, 1)) if signed and may_be_negative else 1) * size * (1 + side * nudge)
+    return sign * ratio * sp.Rational(10) ** rng.randint(low, high)
 
 
 def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
@@ -175,6 +183,18 @@ def _data_depth(exprs: Sequence) -> int:
         return inner
 
     return max((depth(e) for e in exprs), default=0)
+
+
+def _sample_range(exprs: Sequence, point: int) -> tuple[int, int]:
+    """Where N is drawn from at this point (see NUMERIC_MAX_N)."""
+    depth = _data_depth(exprs)
+    if point == 0:
+        return 2, 6
+    if depth == 0 and point % 2 == 1:
+        return 2, NUMERIC_HUGE_N
+    if depth == 1 and point == 3:
+        return NUMERIC_MAX_N, NUMERIC_WIDE_N
+    return 2, _largest_sample(exprs)
 
 
 def _largest_sample(exprs: Sequence) -> int:
@@ -215,15 +235,16 @@ def _each_side(function, exprs: Sequence, chosen: dict) -> list:
     return out
 
 
-def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: frozenset) -> tuple[list, dict]:
+def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: frozenset,
+                 threshold: tuple | None = None) -> tuple[list, dict]:
     """Concrete versions of ``exprs`` at one random point: N from 2..the largest sample, sizes of matrices and
     limits of sums from 1..NUMERIC_MAX_SIZE (at point 1 from NUMERIC_MAX_SIZE - 2 up), random matrices for
     matrix symbols (SPD for symmetric ones, orthogonal for ``OrthogonalMatrixSymbol``s), sums written out,
     then random exact values for the rest (:func:`_random_value`)."""
     exprs = [sp.sympify(e) for e in exprs]
-    chosen = {N: sp.Integer(rng.randint(2, 6 if point == 0 else _largest_sample(exprs)))}
-    smallest = NUMERIC_MAX_SIZE - 2 if point == 1 else 1
-    chosen.update({d: sp.Integer(rng.randint(smallest, NUMERIC_MAX_SIZE)) for d in _size_symbols(exprs)})
+    chosen = {N: sp.Integer(rng.randint(*_sample_range(exprs, point)))}
+    sizes = (NUMERIC_LARGE_SIZE - 1, NUMERIC_LARGE_SIZE) if point == 1 else (1, NUMERIC_MAX_SIZE)
+    chosen.update({d: sp.Integer(rng.randint(*sizes)) for d in _size_symbols(exprs)})
     exprs = _each_side(lambda e: e.xreplace(chosen), exprs, chosen)
     spd_names = {m.name for m in symmetric}
     values: dict = {}
@@ -237,14 +258,15 @@ def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: fro
     indexed = sorted(set().union(*(e.atoms(sp.Indexed) for e in exprs)), key=str)
     labels = {a.base.label for a in indexed}  # x of x[1]: a name, not a value (x[1] gets its own)
     scalars = sorted(set().union(*(e.free_symbols for e in exprs)) - labels, key=str)
-    values.update({s: _random_value(s, rng, point) for s in scalars})
+    n = int(chosen[N])
+    values.update({s: _random_value(s, rng, point, n, threshold) for s in scalars})
     integers = [s for s in scalars if s.is_integer]
     if point == 0:  # every integer symbol (index) the same: i = j = k
-        same = sp.Integer(rng.randint(1, NUMERIC_SMALL_INTEGER))
+        same = sp.Integer(rng.randint(1, min(NUMERIC_SMALL_INTEGER, n)))
         values.update({s: same for s in integers})
     elif point == 2:  # all different: i != j != k
         values.update({s: sp.Integer(n) for n, s in enumerate(integers, start=1)})
-    values.update({a: _random_value(a, rng, point) for a in indexed})
+    values.update({a: _random_value(a, rng, point, n, threshold) for a in indexed})
     exprs = [e.xreplace({k: v for k, v in values.items() if not isinstance(k, sp.MatrixSymbol)}) for e in exprs]
     example = {str(k): str(v) for k, v in {**chosen, **values}.items()}
     return exprs, example
@@ -352,12 +374,14 @@ def numeric_test(lhs, rhs, seed: int | None = None,
     """
     rng = random.Random(seed_of(lhs, rhs) if seed is None else seed)
     (lhs, rhs), functions = _instantiate_functions([lhs, rhs], rng)
+    plan = [None] * NUMERIC_POINTS + [(size, side, signed) for size in _thresholds([lhs, rhs])
+                                      for signed in (False, True) for side in (1, -1)][:_THRESHOLD_POINTS]
     tested = 0
-    for attempt in range(3 * NUMERIC_POINTS):
-        if tested == NUMERIC_POINTS:
+    for attempt in range(3 * len(plan)):
+        if tested == len(plan):
             break
         try:
-            (left, right), example = _instantiate([lhs, rhs], tested, rng, symmetric)
+            (left, right), example = _instantiate([lhs, rhs], tested, rng, symmetric, plan[tested])
         except _IllFormed as exc:
             return False, {**exc.sizes, "reason": str(exc)}
         example.update(functions)
@@ -371,8 +395,8 @@ def numeric_test(lhs, rhs, seed: int | None = None,
                 return False, {**example, "lhs": str(a), "rhs": str(b)}
         else:
             tested += 1
-    if tested < NUMERIC_POINTS:
-        return None, {"reason": f"only {tested} of {NUMERIC_POINTS} random points gave both sides a value"}
+    if tested < len(plan):
+        return None, {"reason": f"only {tested} of {len(plan)} random points gave both sides a value"}
     if functions:
         return None, {"reason": f"the sides agree for {NUMERIC_POINTS} random choices of the unknown "
                                 f"function{'s' if len(functions) > 1 else ''} {', '.join(functions)}, but that is "
@@ -381,9 +405,11 @@ def numeric_test(lhs, rhs, seed: int | None = None,
 
 
 #: What "checked numerically" claims, in the verdict's message.
-NUMERIC_CLAIM = (f"equal at {NUMERIC_POINTS} random exact points (N from 2..{NUMERIC_MAX_N}, matrix sizes "
-                 f"1..{NUMERIC_MAX_SIZE}, values of both signs over 10^-6..10^6); a false polynomial identity of "
-                 f"degree d survives with probability at most (d/{_MANTISSAS})^{NUMERIC_POINTS} (Schwartz-Zippel)")
+NUMERIC_CLAIM = (f"equal at {NUMERIC_POINTS} or more random exact points (N from 2..{NUMERIC_MAX_N} and beyond, "
+                 f"matrix sizes 1..{NUMERIC_MAX_SIZE} and once {NUMERIC_LARGE_SIZE - 1} or {NUMERIC_LARGE_SIZE}, "
+                 "values of both signs over 10^-12..10^12 and near the numbers written in the step); a false "
+                 f"polynomial identity of degree d survives with probability at most (d/{_MANTISSAS})^{NUMERIC_POINTS} "
+                 "in its real symbols (Schwartz-Zippel)")
 
 
 def _same_solution_sets(a: list[dict], b: list[dict]) -> bool:
@@ -431,6 +457,10 @@ def _vanishing_coefficients(system: Sequence[sp.Equality], unknowns: Sequence, c
         expr = context.normal_form(eq)
         held = {s: sp.Dummy("sum") for s in expr.atoms(sp.Sum)}
         numerator = sp.numer(sp.together(expr.xreplace(held)))
+        for factor in sp.Mul.make_args(sp.factor_terms(numerator)):  # a e^mu = a: the factor a
+            factor = factor.xreplace({v: k for k, v in held.items()})
+            if not factor.free_symbols & set(unknowns) and factor.free_symbols and _may_vanish(factor):
+                found.append(factor)
         for unknown in unknowns:
             try:
                 polynomial = sp.Poly(numerator, unknown)
@@ -467,11 +497,21 @@ def _degenerate_witness(coefficient, before_system, after_system, context: Conte
     return None
 
 
+def _real_solutions(solutions: list[dict], unknowns: Sequence) -> list[dict]:
+    """The solutions that can be real for real unknowns: one whose value has an imaginary part that is not
+    zero (mu = a (-1 + i sqrt 3)/2 of mu^3 = a^3) is dropped."""
+    def can_be_real(value) -> bool:
+        imaginary = sp.simplify(sp.im(value))
+        return imaginary == 0 or imaginary.is_zero is not False and not imaginary.free_symbols
+    real = [u for u in unknowns if u.is_real]
+    return [s for s in solutions if all(can_be_real(v) for k, v in s.items() if k in real)]
+
+
 def _check_iff(previous: Step, step: Step, context: Context) -> Verdict:
     before_system, after_system = _as_system(previous.expr), _as_system(step.expr)
     unknowns = context.unknowns
-    before = solve_with_sums_as_symbols(before_system, unknowns, context.definitions)
-    after = solve_with_sums_as_symbols(after_system, unknowns, context.definitions)
+    before = _real_solutions(solve_with_sums_as_symbols(before_system, unknowns, context.definitions), unknowns)
+    after = _real_solutions(solve_with_sums_as_symbols(after_system, unknowns, context.definitions), unknowns)
     witness = (_witness_against(before, after_system, context)
                or _witness_against(after, before_system, context))
     if witness:
@@ -569,6 +609,8 @@ def check_step(previous: Step, step: Step, context: Context = Context(),
                 verdict = Verdict(Status.NOT_CHECKED, None, f"a {step.relation.value} step is not checked")
     except StepTimeout as exc:
         verdict = Verdict(Status.NOT_CHECKED, None, str(exc))
+    except MemoryError:
+        verdict = Verdict(Status.NOT_CHECKED, None, "out of memory (MemoryError)")
     except _SIMPLIFICATION_ERRORS as exc:
         verdict = Verdict(Status.NOT_CHECKED, None, f"{type(exc).__name__}: {exc}")
     return Verdict(verdict.status, verdict.method, verdict.message, time.perf_counter() - start,
@@ -619,11 +661,33 @@ def check_chain_step(derivation: Derivation, chain: Chain, index: int, **kwargs)
     return check_step(chain.steps[index - 1], chain.steps[index], context_of(derivation, chain), **kwargs)
 
 
-def verify(derivation: Derivation, **kwargs) -> Report:
-    """Check every step of every chain of ``derivation``."""
+def _check_shared_step(key: int, chain: int, index: int, seconds: float | None) -> Verdict:
+    """In a worker: step ``index`` of chain number ``chain`` of the derivation shared under ``key``."""
+    derivation = shared(key)
+    return check_chain_step(derivation, derivation.chains[chain], index, seconds=seconds)
+
+
+def verify(derivation: Derivation, pool: Pool | None = None, seconds: float | None = STEP_TIME_LIMIT) -> Report:
+    """Check every step of every chain of ``derivation``, each under a soft limit of ``seconds`` CPU.
+
+    With a ``pool`` (:class:`~derivations.limits.Pool`) the steps run in its worker processes, in parallel,
+    each stopped for good at twice ``seconds`` of CPU (a step whose worker was stopped is *not checked*). The
+    derivation is not pickled (an expression built with ``evaluate=False`` would come back evaluated): the
+    workers inherit it by fork (:meth:`Pool.share`). Without a pool the steps run here, in order, under the
+    soft limit only. ``Report.seconds`` is wall-clock time."""
     start = time.perf_counter()
-    results = tuple(StepResult(c, k, c.steps[k], check_chain_step(derivation, c, k, **kwargs))
-                    for c in derivation.chains for k in range(1, len(c.steps)))
+    places = [(c, k) for c in derivation.chains for k in range(1, len(c.steps))]
+    if pool is None:
+        verdicts = [check_chain_step(derivation, c, k, seconds=seconds) for c, k in places]
+    else:
+        key = pool.share(derivation)
+        numbers = {id(c): n for n, c in enumerate(derivation.chains)}
+        hard = 2 * seconds if seconds else None
+        outcomes = pool.map([Task(_check_shared_step, (key, numbers[id(c)], k, seconds), seconds=hard)
+                             for c, k in places])
+        verdicts = [o.value if o.ok else Verdict(Status.NOT_CHECKED, None, o.reason(), o.wall)
+                    for o in outcomes]
+    results = tuple(StepResult(c, k, c.steps[k], v) for (c, k), v in zip(places, verdicts))
     return Report(derivation, results, time.perf_counter() - start)
 
 

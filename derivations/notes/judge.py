@@ -161,16 +161,40 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
     try:
-        readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants)
+        readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text)
     except Undetermined as exc:
         return "not_checked", None, f"{exc.reason}: {exc.fragment}", None
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     except RecursionError:
         return "not_checked", None, "unparsed: nested too deeply", None
-    verdicts = [(reading, _check_parsed(left, right, _context(matrix, reading), seconds))
+    model = bool(_MODEL_STATED.search(chain_text))
+    verdicts = [(reading, _model_sizes_misfit(left, right, model,
+                                              _check_parsed(left, right, _context(matrix, reading), seconds)))
                 for reading, left, right in readings]
     return _combine(verdicts)
+
+
+_MODEL_SIZED = frozenset({lg.A, lg.y, lg.b, lg.L, lg.eps})
+
+
+#: the notes state the linear-Gaussian model when the chain speaks of its precision Lambda or its noise epsilon
+_MODEL_STATED = re.compile(r"\\Lambda|\\(?:var)?epsilon")
+
+
+def _model_sizes_misfit(left, right, model: bool, verdict: tuple) -> tuple:
+    """A shape error in a step that uses the linear-Gaussian model's A, y, b, L or epsilon without stating the
+    model (``model``), whose sizes (y of size q, A q x p) are then the checker's assumption, not the notes':
+    not checked rather than invalid."""
+    status, _, message, _ = verdict
+    if model:
+        return verdict
+    atoms = set().union(*(v.atoms(sp.MatrixSymbol) for v in (left, right) if isinstance(v, sp.Basic)))
+    if status == "invalid" and atoms & _MODEL_SIZED and ("shapes do not fit" in message
+                                                         or "different shapes" in message):
+        return ("not_checked", None, f"the sizes assumed for the linear-Gaussian model (A q x p, x of size p, y "
+                f"of size q) do not fit this step ({message})", None)
+    return verdict
 
 
 def _check_parsed(left, right, context: Context, seconds: float) -> tuple[str, str | None, str, dict | None]:
@@ -205,7 +229,7 @@ def _check_parsed(left, right, context: Context, seconds: float) -> tuple[str, s
 MAX_READINGS = 8
 
 
-def _reading_options(seen: set, matrix: bool) -> dict:
+def _reading_options(seen: set, matrix: bool, chain_text: str = "") -> dict:
     """For each choice the text raised (``parse(.., seen=)``), the values of :class:`Reading` to try."""
     options: dict = {}
     if "tex_tokens" in seen:
@@ -216,13 +240,17 @@ def _reading_options(seen: set, matrix: bool) -> dict:
         options["calls"] = (frozenset(), frozenset(applied - plain))
     if any(item.startswith("capital:") for item in seen):
         options["capital_matrices"] = (False, True)
-    if matrix and "symmetric_L" in seen:
+    if matrix and "symmetric_L" in seen and not _MODEL_STATED.search(chain_text):  # else L is y|x's precision
         options["symmetric_L"] = (True, False)
+    if "sample_sd" in seen:
+        options["s_real"] = (False, True)
+    if matrix and "square_A" in seen:
+        options["square_A"] = (False, True)
     return options
 
 
 def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, mean: str | None,
-              constants: frozenset = frozenset()) -> list:
+              constants: frozenset = frozenset(), chain_text: str = "") -> list:
     """[(reading, left, right)] for every plausible reading of the step that parses (:class:`Reading`); the
     first error if none does. A reading that leaves something undetermined (:class:`Undetermined`: a letter of
     unknown nature under E) makes the whole step undetermined: that reading may be the one meant."""
@@ -234,7 +262,7 @@ def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, 
         raise
     except Unparsed as exc:
         first, error = [], exc
-    options = _reading_options(seen, matrix)
+    options = _reading_options(seen, matrix, chain_text)
     if not options:
         if error:
             raise error
@@ -275,7 +303,9 @@ def _describe_choice(name: str) -> str:
     return {"tex_tokens": "one token or all the digits after \\sqrt, ^ or _",
             "calls": "a name before a bracket applied to it or multiplying it",
             "capital_matrices": "capital letters as numbers or as matrices",
-            "symmetric_L": "L symmetric or not"}[name]
+            "symmetric_L": "L symmetric or not",
+            "square_A": "A the model's map from x to y or a square matrix",
+            "s_real": "s the sample standard deviation or any number"}[name]
 
 
 def _describe(reading: Reading) -> str:
@@ -289,6 +319,10 @@ def _describe(reading: Reading) -> str:
         parts.append("capital letters as matrices")
     if not reading.symmetric_L:
         parts.append("L a general matrix, not symmetric")
+    if reading.square_A:
+        parts.append("A a square matrix")
+    if reading.s_real:
+        parts.append("s any real number")
     return "; ".join(parts) or "the default reading (TeX's one-token arguments, a name times a bracket, " \
                                 "capitals as numbers, L symmetric)"
 

@@ -90,18 +90,24 @@ class Reading:
       commute; False: real numbers.
     * ``symmetric_L``: in matrix notes, L as the symmetric precision of the linear-Gaussian model; False: a
       general matrix (a Cholesky factor is not symmetric).
+    * ``s_real``: s (or S) as any real number, in a step that writes it otherwise than squared; False: the
+      sample standard deviation (s^2, S^2 the unbiased sample variance).
+    * ``square_A``: in matrix notes, A as a general square matrix; False: the linear-Gaussian model's map
+      (q x p) from x to y.
     """
 
     tex_tokens: bool = True
     calls: frozenset = frozenset()
     capital_matrices: bool = False
     symmetric_L: bool = True
+    square_A: bool = False
+    s_real: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------
 # symbols
 INDEX_LETTERS = {"i": index_i, "j": index_j,
-                 **{c: sp.Symbol(c, integer=True, positive=True) for c in "klmnt"}}
+                 **{c: sp.Symbol(c, integer=True, positive=True) for c in "klmn"}}
 _n = INDEX_LETTERS["n"]
 _dimension = sp.Symbol("p", integer=True, positive=True)
 
@@ -129,6 +135,9 @@ MATRIX_SYMMETRIC = frozenset({pt.Sigma_aa, pt.Sigma_bb, lg.Lambda, lg.L, _Sigma}
 
 _BLOCK = {"a": "a", "b": "b", "1": "a", "2": "b"}
 _DATA_RANGE = re.compile(r"1:[Nn]")  # x_{1:N}: the whole sample
+#: E_{\mathcal{D}}, E_{X}, E_{x_{1:N}}: an expectation over the data set, the model's own
+_DATA_SUBSCRIPT = re.compile(r"\s*\{?\s*(?:\\Data|\\mathcal\s*\{?\s*D\s*\}?|X|\\mathbf\s*\{?\s*[xX]\s*\}?"
+                             r"|x_\{?1:[Nn]\}?)\s*\}?\s*")
 
 
 def _subscript_label(text: str) -> str:
@@ -361,6 +370,11 @@ _OPERATOR_MACROS = {"log", "ln", "exp", "sum", "prod", "E", "Var", "Cov", "det",
                     "nabla", "CalL", "ell", "NLL", "Data", "dots", "cdots", "ldots"}
 _FUNCTION_LETTERS = {"p", "E", "L", "q"}
 _UNKNOWN_FUNCTIONS = {"f", "g", "h"}
+#: names the notation knows that are also written as functions (a mean function mu(t), a prior pi(theta))
+_MAYBE_FUNCTIONS = {"mu", "pi", "sigma"}
+_SPECIAL_FUNCTIONS = {"Phi": "the normal distribution function?", "phi": "the normal density?",
+                      "varphi": "the normal density?", "Gamma": "the gamma function?", "zeta": "the zeta function?",
+                      "sigma": "a sigmoid?", "Psi": "the digamma function?"}
 
 
 @lru_cache(maxsize=1)
@@ -553,10 +567,18 @@ class _Builder(lark.Transformer):
             sups = [s for s in sups if s is not index_sups[0]]
         if len(subs) > 1:
             raise Unparsed(name.tex + "".join("_" + s for s in subs), "two subscripts")
+        if base in ("s", "S") and not subs:
+            if [t.strip() for t in sups] != ["2"]:
+                self.seen.add("sample_sd")  # s^2 is the sample variance; a bare s the sample sd, or any number?
+            if self.reading.s_real:
+                value = sp.Symbol(base, real=True)
+                for text in sups:
+                    value = self._power(value, text)
+                return _Value(value, simple=True)
         value = self._symbol(name, subs)
-        if not subs and not sups and not self.matrix_mode and isinstance(value, sp.Symbol) \
-                and value in _unknown_letters(value):
-            return _Value(value, simple=True, name=value.name)
+        if not subs and not sups and not self.matrix_mode and ":" not in base and (
+                base in _MAYBE_FUNCTIONS or isinstance(value, sp.Symbol) and value in _unknown_letters(value)):
+            return _Value(value, simple=True, name=value.name if isinstance(value, sp.Symbol) else base)
         for text in sups:
             value = self._power(value, text)
         return _Value(value, simple=True)
@@ -591,6 +613,8 @@ class _Builder(lark.Transformer):
         if sub is not None and plain == "delta" and len(sub) == 2 and all(c in INDEX_LETTERS for c in sub):
             a, b = (INDEX_LETTERS[c] for c in sub)
             return sp.KroneckerDelta(a, b, (1, N))
+        if sub is not None and re.fullmatch(r"\(.*\)", sub):
+            raise Undetermined(f"{name.tex}_{{{sub}}}", "an order statistic (the k-th smallest observation)")
         if sub is not None and plain == "x":
             return x[self._index(sub, name.tex)]
         if sub is not None and _is_index_text(sub):
@@ -662,6 +686,8 @@ class _Builder(lark.Transformer):
                 return sp.Identity(self.identity_size)
             if plain == "L":
                 self.seen.add("symmetric_L")
+            if plain == "A" and self.reading.square_A:
+                return sp.MatrixSymbol("A", _dimension, _dimension)
             if plain in table:
                 return table[plain]
             if len(plain) == 1 and plain.isupper():
@@ -684,7 +710,7 @@ class _Builder(lark.Transformer):
 
     def _power(self, value, text: str):
         t = text.strip()
-        if t in ("T", r"\top", r"\intercal", "t", "'"):
+        if t in ("T", r"\top", r"\intercal", "'") or (t == "t" and _is_matrix(value)):  # (e^t: a power)
             return value.T if _is_matrix(value) else value
         if t in ("-T", r"-\top"):
             if not _is_matrix(value):
@@ -695,6 +721,9 @@ class _Builder(lark.Transformer):
             exponent = exponent.xreplace({sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension})
         if _is_matrix(value):
             if exponent == -1:
+                if value.shape[0] != value.shape[1]:
+                    self.seen.add("square_A")  # the model's A (q x p) inverted: perhaps a square A is meant
+                    raise Unparsed(f"^{{{t}}}", f"the inverse of a matrix of size {value.shape}, not known square")
                 return value.I if not isinstance(value, sp.MatrixBase) else value.inv()
             if exponent.is_Integer:
                 return value ** exponent
@@ -746,7 +775,11 @@ class _Builder(lark.Transformer):
         return _multiply(factors)
 
     def _apply_function(self, name: str, group: _Group):
-        """``name(a, b, ..)``: an unknown real function applied to the bracket's arguments."""
+        """``name(a, b, ..)``: an unknown real function applied to the bracket's arguments (a named special
+        function, Phi, Gamma, a sigmoid sigma, is not modelled: not checked)."""
+        if name in _SPECIAL_FUNCTIONS:
+            raise Undetermined(f"\\{name}(..)", f"{name}(..) read as a function: {_SPECIAL_FUNCTIONS[name]}, "
+                               "which the checker does not model")
         if any(_is_matrix(a) or isinstance(a, _Partial) for a in group.args):
             raise Unparsed(f"{name}(..)", "an unknown function of a matrix")
         value = sp.Function(name, real=True)(*group.args)
@@ -863,6 +896,9 @@ class _Builder(lark.Transformer):
 
     def _moment(self, kind: str, group: _Group, op: _Op):
         args = group.args
+        if op.data.get("subs") and not _DATA_SUBSCRIPT.fullmatch(op.data["subs"][0]):
+            raise Undetermined(f"{op.tex}_{{{op.data['subs'][0]}}}", f"{kind} over what is written under it "
+                               "(a distribution or a variable): not modelled")
         if any(s == "|" for s in group.seps):
             raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
         if self.matrix_mode and any(_is_matrix(a) for a in args):
@@ -921,6 +957,8 @@ class _Builder(lark.Transformer):
             return self._moment("E", nxt, op), k + 2
         if kind == "call:q":
             raise Unparsed(op.tex + "(..)", "an unknown density q")
+        if kind == "call:p" and self.matrix_mode and not nxt.seps and not any(_is_matrix(a) for a in nxt.args):
+            return _dimension * self._group_value(nxt), k + 2  # matrix notes: p(p + 1)/2, the dimension times..
         value = self._density(nxt, op)
         for p_kind, text in nxt.post:
             value = self._power(value, text)
