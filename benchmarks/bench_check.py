@@ -3,7 +3,9 @@
 Run: python benchmarks/bench_check.py
 
 The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`), scored
-in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`.
+in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`; then the
+adversarial suite `tests/adversarial/steps.json` (false one-line steps that must never be valid, and their
+true twins that must never be invalid).
 For each tool it prints errors caught (corrupted steps judged invalid / all corrupted steps), false alarms
 (steps that are right, in either folder, judged invalid), steps not checked, and precision and recall with
 "invalid" as the positive class. Then it times `gaussproof check` on `fifty_steps.md` (target < 10 s).
@@ -309,6 +311,47 @@ def score_set(title: str, scored: dict[str, list[str]], files: dict[str, Path], 
     print()
 
 
+ADVERSARIAL = CORPUS.parent / "adversarial" / "steps.json"
+
+
+def _math_verify_pair(lhs: str, rhs: str) -> str:
+    from math_verify import parse, verify
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        left, right = parse(f"${lhs}$", parsing_timeout=2), parse(f"${rhs}$", parsing_timeout=2)
+        return ("valid" if verify(left, right, timeout_seconds=2) else "invalid") if left and right else "not_checked"
+
+
+def score_adversarial() -> None:
+    """The adversarial suite (tests/adversarial/steps.json): false one-line steps, which must never be valid,
+    and their true twins, which must never be invalid; each tool on the same steps."""
+    cases = json.loads(ADVERSARIAL.read_text(encoding="utf-8"))
+    print(f"Adversarial suite: {len(cases)} false steps, each with a true twin\n")
+    tools = [("gaussproof", None), ("Math-Verify", _math_verify_pair)]
+    try:
+        from derivations.notes.judge import judge_pair
+        tools[0] = ("gaussproof", lambda lhs, rhs: judge_pair(lhs, rhs)[0])
+    except ImportError as error:
+        print(f"{'gaussproof':<12} not available ({error})")
+        tools = tools[1:]
+    if importlib.util.find_spec("math_verify") is None:
+        print(f"{'Math-Verify':<12} Math-Verify not installed (pip install math-verify)")
+        tools = [t for t in tools if t[0] != "Math-Verify"]
+    for name, judge in tools:
+        start = time.perf_counter()
+        false = [judge(c["false"]["lhs"], c["false"]["rhs"]) for c in cases]
+        true = [judge(c["true"]["lhs"], c["true"]["rhs"]) for c in cases]
+        wrong = [c["id"] for c, v in zip(cases, false) if v == "valid"]
+        alarms = [c["id"] for c, v in zip(cases, true) if v == "invalid"]
+        print(f"{name:<12} {len(wrong):>3}/{len(cases)} false steps valid  {false.count('invalid'):>3} invalid  "
+              f"{false.count('not_checked'):>3} not checked | true twins: {len(alarms):>3} invalid  "
+              f"{true.count('valid'):>3} valid  {true.count('not_checked'):>3} not checked  "
+              f"({time.perf_counter() - start:.1f} s)")
+        if name == "gaussproof" and (wrong or alarms):
+            print("    false steps valid: " + ", ".join(wrong) + "\n    true twins invalid: " + ", ".join(alarms))
+    print()
+
+
 def main() -> None:
     began = time.perf_counter()
     expected = json.loads((CORPUS / "expected.json").read_text())
@@ -323,10 +366,12 @@ def main() -> None:
         scored = {k: v for k, v in expected.items() if k.startswith(prefixes)}
         score_set(title, scored, files, pairs)
 
+    score_adversarial()
+
     print(f"\n{FIFTY.name}: {len(extract_pairs(FIFTY.read_text(encoding='utf-8')))} steps")
     print(f"gaussproof check: {time_fifty_cold()}")
     print(f"\nbenchmark run time {time.perf_counter() - began:.1f} s wall, {time.process_time():.1f} s CPU "
-          "(this process; budget < 120 s for the three sets, most of it Math-Verify)")
+          "(this process; budget < 180 s for the three sets and the adversarial suite, most of it Math-Verify)")
 
 
 if __name__ == "__main__":
