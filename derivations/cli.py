@@ -14,6 +14,7 @@ from typing import Sequence
 
 from . import cli_numeric, cli_sheet, registry
 from .checker import Method, Report, Status, verify
+from .limits import Pool
 from .printing import expr_text, to_json, to_latex, to_text
 
 _SHOW_FORMATS = {"latex": to_latex, "text": to_text, "json": to_json}
@@ -41,7 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     notes = commands.add_parser("check", help="check the equality chains in Markdown/LaTeX notes step by step")
     notes.add_argument("files", nargs="+", metavar="FILE")
     notes.add_argument("--format", choices=("text", "json"), default="text")
+    notes.add_argument("--budget", type=_positive_seconds, default=None, metavar="SECONDS",
+                       help="CPU seconds for all the steps of one file; the steps after it is used up are not "
+                            "checked (default 300)")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -110,16 +124,19 @@ def _verify(names: Sequence[str], verbose: bool) -> int:
     print(f"{'derivation':<{width}}  {'steps':>5}  {'proved':>6}  {'numeric':>7}  {'failed':>6}  "
           f"{'verified':>8}  {'seconds':>7}")
     reports = []
-    for d in derivations:
-        report = verify(d)
-        reports.append(report)
-        print(f"{d.name:<{width}}  {len(report.results):>5}  {report.count(Status.VALID, Method.SYMBOLIC):>6}  "
-              f"{report.count(Status.VALID, Method.NUMERIC):>7}  {len(report.failures):>6}  "
-              f"{'yes' if report.ok else 'NO':>8}  {report.seconds:>7.2f}")
-        if verbose:
-            for r in report.results:
-                method = f" ({r.verdict.method.value})" if r.verdict.method else ""
-                print(f"    {r.label}: {r.verdict.status.value}{method}, {r.verdict.seconds:.2f} s")
+    with Pool() as pool:  # one worker per core, forked once the derivations are built (they are inherited)
+        for d in derivations:
+            pool.share(d)
+        for d in derivations:
+            report = verify(d, pool)
+            reports.append(report)
+            print(f"{d.name:<{width}}  {len(report.results):>5}  {report.count(Status.VALID, Method.SYMBOLIC):>6}  "
+                  f"{report.count(Status.VALID, Method.NUMERIC):>7}  {len(report.failures):>6}  "
+                  f"{'yes' if report.ok else 'NO':>8}  {report.seconds:>7.2f}", flush=True)
+            if verbose:
+                for r in report.results:
+                    method = f" ({r.verdict.method.value})" if r.verdict.method else ""
+                    print(f"    {r.label}: {r.verdict.status.value}{method}, {r.verdict.seconds:.2f} s")
     steps = sum(len(r.results) for r in reports)
     proved = sum(r.count(Status.VALID, Method.SYMBOLIC) for r in reports)
     numeric = sum(r.count(Status.VALID, Method.NUMERIC) for r in reports)
@@ -148,8 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args.names, args.samples, args.seed)
         if args.command == "check":
             from .notes import run as check_notes
+            from .notes.check import DEFAULT_BUDGET
 
-            return check_notes(args.files, args.format)
+            return check_notes(args.files, args.format,
+                               budget=DEFAULT_BUDGET if args.budget is None else args.budget)
         return _verify(args.names, args.verbose)
     except registry.UnknownDerivation as exc:
         print(f"gaussproof: error: {exc}", file=sys.stderr)

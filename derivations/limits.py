@@ -8,17 +8,20 @@ busy one (wall-clock time depends on the load; the CPU time a computation needs 
   ``except Exception`` in SymPy or in our code does not swallow it; once the limit is past it is raised again
   every :data:`_REPEAT` CPU seconds until the ``with`` block is left (a bare ``except:`` that swallows it
   once is not enough to outlive the limit). It works on the main thread only, and it cannot stop work inside
-  one C call (a huge big-integer power): the signal is handled between bytecodes.
+  one long C call that does not check for signals: the signal is handled between bytecodes.
 * **Hard**, in a worker process (:class:`Pool`): the step runs in a worker forked from the parent after the
   imports (start-up is cheap, caches are warm). The parent polls the worker's CPU time (``utime + stime``
-  from ``/proc/<pid>/stat``) and kills it with ``SIGKILL`` once the task's CPU limit is used up; the worker is
-  replaced and the step reported as stopped. Nothing the step computes can outlive that. Inside the worker a
-  soft limit at :data:`SOFT_SHARE` of the hard one is set as well, so that Python-level work usually ends
-  with an ordinary ``StepTimeout`` first. ``RLIMIT_CPU`` is set as a further backstop in case the parent
-  stops polling.
+  from ``/proc/<pid>/stat``) and kills it with ``SIGKILL`` as the task's CPU limit is reached (a little
+  before, :func:`_kill_at`, so that it has stopped by then); the worker is replaced and the step reported as
+  stopped. Nothing the step computes can outlive that. Inside the worker a soft limit at :data:`SOFT_SHARE`
+  of the hard one is set as well, so that Python-level work usually ends with an ordinary ``StepTimeout``
+  first. ``RLIMIT_CPU`` is set as a further backstop in case the parent stops polling (or has no ``/proc``).
+  A worker that raised StepTimeout or MemoryError is replaced after its task (the exception may have
+  interrupted some clean-up).
 
-Memory: each worker's address space is capped (``RLIMIT_AS``, :data:`MEMORY_LIMIT`); an allocation past it
-raises ``MemoryError`` in the step, which is reported as not checked, and the worker is replaced.
+Memory: each worker's address space is capped (``RLIMIT_AS``: what it inherited from the parent plus
+:data:`MEMORY_LIMIT`); an allocation past it raises ``MemoryError`` in the step, which is reported as not
+checked, and the worker is replaced.
 
 A wall-clock limit exists only as a safety net against a worker that makes no progress (stopped, or blocked
 in a system call): :data:`WALL_FACTOR` times the CPU limit plus :data:`WALL_EXTRA` seconds. It never decides
@@ -128,7 +131,8 @@ def remaining() -> float | None:
 # ---------------------------------------------------------------------------------------------------------
 # tasks and outcomes
 
-#: Address-space cap of a worker: 4 GiB, or less on a small machine (a share of the RAM per worker).
+#: What a worker may allocate beyond the address space it inherits: 4 GiB, or less on a small machine (a share of
+#: the RAM per worker; at least 1 GiB).
 def _memory_limit() -> int | None:
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -147,12 +151,18 @@ def cpu_count() -> int:
 
 MEMORY_LIMIT = _memory_limit()
 #: Inside a worker, the soft limit sits at this share of the task's hard limit.
-SOFT_SHARE = 0.95
+SOFT_SHARE = 0.9
 #: The wall-clock safety net (a worker that makes no progress): WALL_FACTOR x the CPU limit + WALL_EXTRA s.
 WALL_FACTOR = 10.0
 WALL_EXTRA = 5.0
 #: Seconds between two looks at the running workers' CPU time (at most; sooner when a limit is near).
 POLL = 0.05
+
+
+def _kill_at(seconds: float) -> float:
+    """The CPU time at which a task with a hard limit of ``seconds`` is killed: a little before it (5 %, at most
+    0.1 s), so that with the polling and the kernel's 10 ms accounting it has stopped by ``seconds``."""
+    return seconds - min(0.1, 0.05 * seconds)
 
 
 @dataclass(frozen=True)
@@ -301,11 +311,13 @@ def _worker_main(conn, memory: int | None, close: list) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ValueError, OSError):
         pass
-    if memory:
+    if memory:  # room for ``memory`` bytes more than the address space inherited from the parent
         try:
             _, hard = resource.getrlimit(resource.RLIMIT_AS)
-            resource.setrlimit(resource.RLIMIT_AS, (memory if hard == resource.RLIM_INFINITY
-                                                    else min(memory, hard), hard))
+            with open("/proc/self/statm") as statm:
+                inherited = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            cap = inherited + memory
+            resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
         except (ValueError, OSError):
             pass
     while True:
@@ -313,14 +325,13 @@ def _worker_main(conn, memory: int | None, close: list) -> None:
             task = conn.recv()
         except (EOFError, OSError):
             os._exit(0)
-        if task.seconds:  # a backstop should the parent stop polling: SIGXCPU a second past the hard limit
-            try:
-                _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-                soft = math.ceil(_cpu() + task.seconds) + 1
-                if hard == resource.RLIM_INFINITY or soft <= hard:
-                    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-            except (ValueError, OSError):
-                pass
+        try:  # a backstop should the parent stop polling: SIGXCPU a second or two past the hard limit
+            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            soft = math.ceil(_cpu() + task.seconds) + 1 if task.seconds else hard
+            if hard == resource.RLIM_INFINITY or soft <= hard:
+                resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        except (ValueError, OSError):
+            pass
         begin, raised = _cpu(), _raised
         kind, value, message = _call(task, task.seconds * SOFT_SHARE if task.seconds else None)
         cpu = _cpu() - begin
@@ -501,7 +512,7 @@ class Pool:
             index, task, start_cpu, _ = worker.task
             used = (worker.cpu() or 0.0) - (start_cpu or 0.0)
             if task.seconds:
-                nearest = min(nearest, max(0.005, task.seconds - used))
+                nearest = min(nearest, max(0.005, _kill_at(task.seconds) - used))
         ready = wait([w.conn for w in running], timeout=nearest)
         for worker in running:
             index, task, start_cpu, start_wall = worker.task
@@ -525,7 +536,7 @@ class Pool:
                 continue
             if task.seconds:
                 used = self._used(worker, start_cpu, task)
-                if used >= task.seconds:
+                if used >= _kill_at(task.seconds):
                     outcomes[index] = Outcome("killed", None, "", used, wall, task.seconds)
                     worker.task = None
                     self._replace(worker)

@@ -1,7 +1,13 @@
-"""``gaussproof check FILE [FILE ...] [--format text|json]``: every step of every chain in the files, judged.
+"""``gaussproof check FILE [FILE ...] [--format text|json] [--budget SECONDS]``: every step of every chain in
+the files, judged.
 
-Exit code 1 if any step is invalid, 2 if a file cannot be read (not UTF-8, binary, empty, over 1 MB),
-0 otherwise.
+Each step is judged in a worker process (one per core, :mod:`derivations.limits`), the steps of a file in
+parallel, the report in file order: a step gets STEP_TIME_LIMIT seconds of CPU for the symbolic proof and as
+much again for the numeric test, and its worker is stopped at twice the limit whatever it computes. Each file
+has a total of ``budget`` CPU seconds (DEFAULT_BUDGET); the steps after it is used up are not checked.
+
+Exit code 1 if any step is invalid, 2 if a file cannot be read (not a regular file, not UTF-8, binary, empty,
+over 1 MB), 0 otherwise.
 """
 
 from __future__ import annotations
@@ -12,15 +18,23 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from .extract import FileError, extract_steps, read_text
+from ..limits import Pool, default_pool
 from .judge import STEP_TIME_LIMIT, StepResult, judge_steps
 
-__all__ = ["check_file", "format_text", "format_json", "run"]
+__all__ = ["check_file", "format_text", "format_json", "run", "DEFAULT_BUDGET"]
+
+#: CPU seconds for all the steps of one file.
+DEFAULT_BUDGET = 300.0
 
 
-def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT) -> list[StepResult]:
-    """The verdict on every step of the file, in textual order; raises FileError for an unreadable file."""
+def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
+               pool: Pool | bool | None = True) -> list[StepResult]:
+    """The verdict on every step of the file, in textual order; raises FileError for an unreadable file.
+    ``pool``: True for the process's worker pool (:func:`~derivations.limits.default_pool`), a
+    :class:`~derivations.limits.Pool`, or None / False to judge in this process (soft limits only)."""
     text = read_text(path)
-    return judge_steps(extract_steps(path, text), seconds, text=text)
+    pool = default_pool() if pool is True else pool or None
+    return judge_steps(extract_steps(path, text), seconds, text=text, budget=budget, pool=pool)
 
 
 def _one_line(text: str, width: int = 110) -> str:
@@ -59,7 +73,7 @@ def format_json(results: Sequence[StepResult]) -> str:
 
 
 def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = None,
-        err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT) -> int:
+        err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET) -> int:
     """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error)."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -67,7 +81,7 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
     file_errors = 0
     for path in paths:
         try:
-            results.extend(check_file(path, seconds))
+            results.extend(check_file(path, seconds, budget))
         except FileError as exc:
             print(f"gaussproof: error: {exc}", file=err)
             file_errors += 1

@@ -19,7 +19,9 @@ consecutive pair of a chain is a step: ``a = b = c`` gives two steps, and ``a = 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,21 +73,42 @@ class ExtractedStep:
 
 
 def read_text(path: str | Path) -> str:
-    """The file's text; :class:`FileError` naming the problem if it is missing, huge, binary, not UTF-8 or
-    empty."""
+    """The file's text; :class:`FileError` naming the problem if it is missing, not a regular file (a
+    directory, a device such as /dev/zero, a FIFO, a socket), huge, binary, not UTF-8 or empty. The path is
+    looked at (stat) before it is opened, and opened without blocking, so a FIFO is never waited on; at most
+    MAX_BYTES + 1 bytes are read, so a file that grows is not read without end."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise FileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if path.is_dir():
-        raise FileError(f"{path}: is a directory")
-    if size > MAX_BYTES:
-        raise FileError(f"{path}: too large ({size} bytes; the limit is {MAX_BYTES} bytes)")
+        info = os.stat(path)
+    except (OSError, ValueError) as exc:
+        raise FileError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    kind = _file_kind(info.st_mode)
+    if kind:
+        raise FileError(f"{path}: {kind}")
+    if info.st_size > MAX_BYTES:
+        raise FileError(f"{path}: too large ({info.st_size} bytes; the limit is {MAX_BYTES} bytes)")
     try:
-        data = path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise FileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        kind = _file_kind(os.fstat(descriptor).st_mode)  # replaced between the stat and the open
+        if kind:
+            raise FileError(f"{path}: {kind}")
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(descriptor, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:
+        raise FileError(f"{path}: too large (over {MAX_BYTES} bytes, the limit)")
     if b"\x00" in data:
         raise FileError(f"{path}: binary file (contains NUL bytes)")
     try:
@@ -95,6 +118,18 @@ def read_text(path: str | Path) -> str:
     if not text.strip():
         raise FileError(f"{path}: empty file")
     return text
+
+
+def _file_kind(mode: int) -> str | None:
+    """Why a file of this mode is not read (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+                       (stat.S_ISSOCK, "is a socket")):
+        if test(mode):
+            return f"{kind}, not a regular file"
+    return "not a regular file"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ Both sides are parsed (:mod:`.parse`), wrapped as :class:`~derivations.core.Step
 :class:`~derivations.checker.Context` that knows the named estimates (mu-hat, sigma-hat^2, S^2, the
 log-likelihood ell: their definitions come from the ``mle-univariate`` and ``unbiased-variance``
 derivations), the conditional moments mu_{b|a}, Sigma_{b|a} (from ``conditional``) and which matrices are
-symmetric. Each step has a time limit for the symbolic proof; past it the randomised exact test alone
-decides (under the same limit again), and past that the step is *not checked: time limit*.
+symmetric. Each step has a time limit of CPU time for the symbolic proof; past it the randomised exact test
+alone decides (under the same limit again), and past that the step is *not checked: time limit*. In
+:func:`judge_steps` with a pool each step (parsing included) runs in a worker process that is stopped at twice
+the limit whatever the step computes (:mod:`derivations.limits`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sympy as sp
 
 from .. import partitioned as pt
 from ..checker import Context, Status, check_step
+from ..limits import Budget, Outcome, Pool, Task, default_pool, run_tasks
 from ..core import Method, Relation, Step
 from ..notation import N
 from .extract import Chain, ExtractedStep
@@ -436,6 +439,39 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
     return StepResult(step, verdict, method, message, counterexample, time.perf_counter() - begin)
 
 
+def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
+                mean: str | None, constants: frozenset) -> tuple:
+    """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
+    step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
+    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants)
+
+
+def _warm_up(pool: Pool | None) -> None:
+    """Build what every step needs once (the grammar, the scalar and matrix contexts) before workers are
+    forked, so that no step's CPU time pays for it; workers forked before are replaced."""
+    if not _WARM:
+        judge_pair("x", "x")
+        judge_pair(r"\Sigma", r"\Sigma")
+        _scalar_context(), _matrix_context()
+        _WARM.append(True)
+    if pool is not None:
+        pool.share(_WARM)
+
+
+_WARM: list = []
+
+
+def _not_run(outcome: Outcome, budget: Budget | None) -> tuple:
+    """(verdict, method, message, counterexample) of a step whose task gave no result."""
+    reason = outcome.reason(budget.seconds if budget is not None else None)
+    if outcome.kind == "error":
+        reason = f"the checker failed: {reason}"
+    return "not_checked", None, reason, None
+
+
 # ---------------------------------------------------------------------------------------------------------
 # score equations: "e = 0" with a free parameter is an equation to solve, judged with the solution that follows
 _ARROWS = ("implies", "iff", "therefore")
@@ -560,7 +596,8 @@ def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain
 
 
 def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
-                text: str | None = None) -> list[StepResult]:
+                text: str | None = None, budget: float | Budget | None = None,
+                pool: Pool | None = None) -> list[StepResult]:
     r"""The verdict on every step, each judged on its own (:func:`judge`), except score equations.
 
     A step ``e = 0`` that is not an identity and whose e still has a parameter (mu, sigma^2, theta: a free
@@ -571,55 +608,96 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     ``\hat\theta``) gets the same verdict; a known estimate (``\hat\mu``) keeps its own judgement by
     definition. With no solution after it the equation is not checked. ``text``: the file's text, whose prose
     may declare letters constants (:func:`.scope.declared_constants`).
+
+    Limits (:mod:`derivations.limits`): each step gets ``seconds`` of CPU for the symbolic proof and then
+    ``seconds`` for the numeric test, and is stopped for good at twice ``seconds`` in all (parsing included).
+    With a ``pool`` the steps run in its workers, in parallel (the results are in file order) and under the
+    hard limit; with ``pool`` None, here, one after the other, under the soft limit only. ``budget``: CPU
+    seconds for the whole file (a number or a :class:`~derivations.limits.Budget`; None: no budget); once the
+    steps before a step have used it up, that step is not checked.
     """
     referents = density_referents(steps)
     mean = mean_name(steps)
     declarations = declared_constants(text) if text is not None else []
-    results = [judge(step, seconds, referent, mean, constants_before(declarations, step.line))
-               for step, referent in zip(steps, referents)]
+    budget = budget if isinstance(budget, Budget) or budget is None else Budget(budget)
+    hard = 2 * seconds if seconds else None
+    _warm_up(pool)
+    tasks = [Task(_judge_task, (step.lhs, step.rhs, step.relation, _chain_text(step.chain), seconds, referent, mean,
+                                constants_before(declarations, step.line)), seconds=hard)
+             for step, referent in zip(steps, referents)]
+    results = [StepResult(step, *(o.value if o.ok else _not_run(o, budget)), seconds=o.wall)
+               for step, o in zip(steps, run_tasks(tasks, pool, budget))]
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:
             chains[-1].append(index)
         else:
             chains.append([index])
-    solved: set[int] = set()
+    equations = []  # (index, task): every step judged invalid may be an equation to solve (worked out in a task)
     for chain_number, members in enumerate(chains):
         for position, index in enumerate(members):
-            result = results[index]
-            if result.verdict != "invalid" or index in solved:
+            if results[index].verdict != "invalid":
                 continue
-            equation = _as_equation(steps[index], referents[index], mean)
-            if equation is None:
-                continue
-            begin = time.perf_counter()
-            found = None
-            for candidate, where in _later_candidates(steps, chains, chain_number, position):
-                solution = _solution_of(equation, steps[candidate].lhs, steps[candidate].rhs, mean)
-                if solution is not None:
-                    found = candidate, where, solution
-                    break
-            names = ", ".join(sorted("sigma^2" if str(p) == "sigma^2" else str(p) for p in equation.parameters))
-            if found is None:
-                results[index] = _replace(result, "not_checked", None,
-                                          f"an equation to solve in {names}, not an identity; no solution "
-                                          f"(\\hat\\theta = .. or \\theta = ..) follows it to check", None, begin)
-                continue
-            candidate, where, (parameter, value) = found
-            status, method, detail, example = _judge_equation(equation, parameter, value, seconds)
-            stated = f"{steps[candidate].lhs} = {steps[candidate].rhs}"
-            results[index] = _replace(result, status, method, _equation_message(status, parameter, stated, where,
-                                                                                detail), example, begin)
-            target = solution_target(steps[candidate].lhs, mean)
-            own = results[candidate]
-            bare = target is not None and not target[2]
-            if bare or own.message.startswith("unparsed"):
-                results[candidate] = _replace(own, status, method,
-                                              f"the solution of the equation on line {steps[index].line}: "
-                                              + _equation_message(status, parameter, stated, "this line", detail),
-                                              example, begin)
-                solved.add(candidate)
+            candidates = [(candidate, where, steps[candidate].lhs, steps[candidate].rhs)
+                          for candidate, where in _later_candidates(steps, chains, chain_number, position)]
+            equations.append((index, Task(_equation_task, (steps[index], referents[index], mean, candidates, seconds),
+                                          seconds=hard)))
+    outcomes = run_tasks([task for _, task in equations], pool, budget)
+    solved: set[int] = set()
+    for (index, _), outcome in zip(equations, outcomes):
+        if index in solved:
+            continue
+        result = results[index]
+        begin = time.perf_counter() - outcome.wall
+        if not outcome.ok:  # whether it is an equation is not known: its "invalid" as an identity may be wrong
+            _, _, reason, _ = _not_run(outcome, budget)
+            message = reason if outcome.kind == "budget" else (
+                f"invalid as an identity, but it may be an equation to solve, and judging it as one failed: {reason}")
+            results[index] = _replace(result, "not_checked", None, message, None, begin)
+            continue
+        if outcome.value is None:
+            continue
+        if outcome.value[0] == "unsolved":
+            results[index] = _replace(result, "not_checked", None,
+                                      f"an equation to solve in {outcome.value[1]}, not an identity; no solution "
+                                      f"(\\hat\\theta = .. or \\theta = ..) follows it to check", None, begin)
+            continue
+        _, candidate, where, parameter, status, method, detail, example, bare = outcome.value
+        stated = f"{steps[candidate].lhs} = {steps[candidate].rhs}"
+        results[index] = _replace(result, status, method, _equation_message(status, parameter, stated, where,
+                                                                            detail), example, begin)
+        own = results[candidate]
+        if bare or own.message.startswith("unparsed"):
+            results[candidate] = _replace(own, status, method,
+                                          f"the solution of the equation on line {steps[index].line}: "
+                                          + _equation_message(status, parameter, stated, "this line", detail),
+                                          example, begin)
+            solved.add(candidate)
     return results
+
+
+def _equation_task(step: ExtractedStep, density: str | None, mean: str | None, candidates: list,
+                   seconds: float) -> tuple | None:
+    """A step judged invalid, as an equation to solve (run in a worker, or inline): None if it is not one;
+    ("unsolved", parameter names) if no candidate (index, where, lhs, rhs) states its solution; else
+    ("judged", candidate, where, parameter, status, method, detail, counterexample, bare), ``bare``: the
+    solution's left side is the parameter itself (or a name with no definition), not a known estimate."""
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
+    equation = _as_equation(step, density, mean)
+    if equation is None:
+        return None
+    names = ", ".join(sorted("sigma^2" if str(p) == "sigma^2" else str(p) for p in equation.parameters))
+    for candidate, where, lhs, rhs in candidates:
+        solution = _solution_of(equation, lhs, rhs, mean)
+        if solution is not None:
+            parameter, value = solution
+            status, method, detail, example = _judge_equation(equation, parameter, value, seconds)
+            target = solution_target(lhs, mean)
+            bare = target is not None and not target[2]
+            return "judged", candidate, where, str(parameter), status, method, detail, example, bare
+    return "unsolved", names
 
 
 def _replace(result: StepResult, verdict: str, method: str | None, message: str, counterexample, begin: float):
