@@ -449,19 +449,25 @@ def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: flo
     return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants)
 
 
-def _warm_up(pool: Pool | None) -> None:
-    """Build what every step needs once (the grammar, the scalar and matrix contexts) before workers are
-    forked, so that no step's CPU time pays for it; workers forked before are replaced."""
-    if not _WARM:
+def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
+    """Build what the steps need once (the grammar; the scalar context, the matrix context if a chain is in
+    matrix notation) before workers are forked, so that no step's CPU time pays for it; workers forked before
+    something new was built are replaced."""
+    needed = {"scalar"} | ({"matrix"} if any(looks_like_matrix(_chain_text(s.chain)) for s in steps) else set())
+    if not needed <= _WARM:
         judge_pair("x", "x")
-        judge_pair(r"\Sigma", r"\Sigma")
-        _scalar_context(), _matrix_context()
-        _WARM.append(True)
+        _scalar_context()
+        if "matrix" in needed:
+            judge_pair(r"\Sigma", r"\Sigma")
+            _matrix_context()
+        _WARM.update(needed)
+        _WARM_TOKEN[0] = object()
     if pool is not None:
-        pool.share(_WARM)
+        pool.share(_WARM_TOKEN[0])
 
 
-_WARM: list = []
+_WARM: set = set()
+_WARM_TOKEN: list = [None]
 
 
 def _not_run(outcome: Outcome, budget: Budget | None) -> tuple:
@@ -621,7 +627,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     declarations = declared_constants(text) if text is not None else []
     budget = budget if isinstance(budget, Budget) or budget is None else Budget(budget)
     hard = 2 * seconds if seconds else None
-    _warm_up(pool)
+    _warm_up(pool, steps)
     tasks = [Task(_judge_task, (step.lhs, step.rhs, step.relation, _chain_text(step.chain), seconds, referent, mean,
                                 constants_before(declarations, step.line)), seconds=hard)
              for step, referent in zip(steps, referents)]
