@@ -447,17 +447,19 @@ class Pool:
         pending = deque(range(len(tasks)))
         cut = len(tasks)  # tasks from here on are over budget
 
+        prefix = [0, budget.used if budget is not None else 0.0]  # tasks 0..k-1 are done and used this much
+
         def charge_prefix() -> int:
             """The first index whose predecessors used the budget up (len(tasks) if none, or not known yet)."""
             if budget is None or budget.seconds is None:
                 return len(tasks)
-            used = budget.used
-            for k, outcome in enumerate(outcomes):
-                if used >= budget.seconds:
-                    return k
-                if outcome is None:
+            while prefix[0] < len(tasks):
+                if prefix[1] >= budget.seconds:
+                    return prefix[0]
+                if outcomes[prefix[0]] is None:
                     return len(tasks)
-                used += outcome.cpu
+                prefix[1] += outcomes[prefix[0]].cpu
+                prefix[0] += 1
             return len(tasks)
 
         try:
