@@ -50,18 +50,37 @@ def test_file_has_enough_distinct_false_steps_each_with_a_reason_and_a_twin():
 
 # ------------------------------------------------------------------------------------------ gaussproof check
 
+@pytest.fixture(scope="module")
+def judged() -> dict:
+    """Every step of the file judged once, in the worker pool (both cores; the verdicts are those of
+    judge_pair in this process: the randomised test is seeded from the step)."""
+    from derivations.limits import Task, default_pool, run_tasks
+
+    keys = [(case["id"], side) for case in CASES for side in ("false", "true")]
+    tasks = [Task(judge_pair, (BY_ID[key][side]["lhs"], BY_ID[key][side]["rhs"]), seconds=60) for key, side in keys]
+    outcomes = run_tasks(tasks, default_pool())
+    return {key: (o.value if o.ok else ("not_checked", None, f"{o.kind}: {o.message}", None))
+            for key, o in zip(keys, outcomes)}
+
+
 @pytest.mark.parametrize("case_id", IDS)
-def test_false_step_is_not_valid(case_id):
+def test_false_step_is_not_valid(case_id, judged):
     case = BY_ID[case_id]
-    result = judge_pair(case["false"]["lhs"], case["false"]["rhs"])
+    result = judged[case_id, "false"]
     assert result[0] != "valid", _describe(case, "false", result)
 
 
 @pytest.mark.parametrize("case_id", IDS)
-def test_true_twin_is_not_invalid(case_id):
+def test_true_twin_is_not_invalid(case_id, judged):
     case = BY_ID[case_id]
-    result = judge_pair(case["true"]["lhs"], case["true"]["rhs"])
+    result = judged[case_id, "true"]
     assert result[0] != "invalid", _describe(case, "true", result)
+
+
+def test_the_pool_gives_the_in_process_verdicts(judged):
+    """A sample of steps judged here, in this process, agree with the pool's verdicts."""
+    for case in CASES[::50]:
+        assert judge_pair(case["false"]["lhs"], case["false"]["rhs"])[0] == judged[case["id"], "false"][0]
 
 
 # ------------------------------------------------------------------------------------------ the Python API
