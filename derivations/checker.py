@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Mapping, Sequence
 
@@ -676,20 +676,32 @@ def verify(derivation: Derivation, pool: Pool | None = None, seconds: float | No
     workers inherit it by fork (:meth:`Pool.share`). Without a pool the steps run here, in order, under the
     soft limit only. ``Report.seconds`` is wall-clock time."""
     start = time.perf_counter()
-    places = [(c, k) for c in derivation.chains for k in range(1, len(c.steps))]
+    (report,) = verify_all([derivation], pool, seconds)
+    return replace(report, seconds=time.perf_counter() - start)
+
+
+def verify_all(derivations: Sequence[Derivation], pool: Pool | None = None,
+               seconds: float | None = STEP_TIME_LIMIT) -> list[Report]:
+    """:func:`verify` for several derivations; with a ``pool`` all their steps are shared out among its workers
+    at once (no worker idles at the end of a short derivation). ``Report.seconds`` is then the sum of the
+    steps' wall-clock times (the derivations' steps run interleaved)."""
+    places = [(n, d, c, k) for n, d in enumerate(derivations) for c in d.chains for k in range(1, len(c.steps))]
     if pool is None:
-        verdicts = [check_chain_step(derivation, c, k, seconds=seconds) for c, k in places]
+        verdicts = [check_chain_step(d, c, k, seconds=seconds) for _, d, c, k in places]
     else:
-        key = pool.share(derivation)
-        numbers = {id(c): n for n, c in enumerate(derivation.chains)}
+        keys = {id(d): pool.share(d) for d in derivations}
+        numbers = {id(c): n for d in derivations for n, c in enumerate(d.chains)}
         hard = 2 * seconds if seconds else None
-        outcomes = pool.map([Task(_check_shared_step, (key, numbers[id(c)], k, seconds), seconds=hard)
-                             for c, k in places])
+        outcomes = pool.map([Task(_check_shared_step, (keys[id(d)], numbers[id(c)], k, seconds), seconds=hard)
+                             for _, d, c, k in places])
         verdicts = [o.value if o.ok else Verdict(Status.NOT_CHECKED, None, o.reason(), o.wall)
                     for o in outcomes]
-    results = tuple(StepResult(c, k, c.steps[k], v) for (c, k), v in zip(places, verdicts))
-    return Report(derivation, results, time.perf_counter() - start)
+    reports = []
+    for number, derivation in enumerate(derivations):
+        results = tuple(StepResult(c, k, c.steps[k], v) for (n, _, c, k), v in zip(places, verdicts) if n == number)
+        reports.append(Report(derivation, results, sum(r.verdict.seconds for r in results)))
+    return reports
 
 
 __all__ = ["Status", "Method", "Verdict", "StepResult", "Report", "check_step", "check_chain_step",
-           "verify", "numeric_test", "time_limit", "StepTimeout", "Context", "context_of"]
+           "verify", "verify_all", "numeric_test", "time_limit", "StepTimeout", "Context", "context_of"]

@@ -13,7 +13,7 @@ import sys
 from typing import Sequence
 
 from . import cli_numeric, cli_sheet, registry
-from .checker import Method, Report, Status, verify
+from .checker import Method, Report, Status, verify_all
 from .limits import Pool
 from .printing import expr_text, to_json, to_latex, to_text
 
@@ -123,20 +123,16 @@ def _verify(names: Sequence[str], verbose: bool) -> int:
     width = max(12, *(len(d.name) for d in derivations))
     print(f"{'derivation':<{width}}  {'steps':>5}  {'proved':>6}  {'numeric':>7}  {'failed':>6}  "
           f"{'verified':>8}  {'seconds':>7}")
-    reports = []
     with Pool() as pool:  # one worker per core, forked once the derivations are built (they are inherited)
-        for d in derivations:
-            pool.share(d)
-        for d in derivations:
-            report = verify(d, pool)
-            reports.append(report)
-            print(f"{d.name:<{width}}  {len(report.results):>5}  {report.count(Status.VALID, Method.SYMBOLIC):>6}  "
-                  f"{report.count(Status.VALID, Method.NUMERIC):>7}  {len(report.failures):>6}  "
-                  f"{'yes' if report.ok else 'NO':>8}  {report.seconds:>7.2f}", flush=True)
-            if verbose:
-                for r in report.results:
-                    method = f" ({r.verdict.method.value})" if r.verdict.method else ""
-                    print(f"    {r.label}: {r.verdict.status.value}{method}, {r.verdict.seconds:.2f} s")
+        reports = verify_all(derivations, pool)
+    for d, report in zip(derivations, reports):  # seconds: the sum of the steps' times (they run interleaved)
+        print(f"{d.name:<{width}}  {len(report.results):>5}  {report.count(Status.VALID, Method.SYMBOLIC):>6}  "
+              f"{report.count(Status.VALID, Method.NUMERIC):>7}  {len(report.failures):>6}  "
+              f"{'yes' if report.ok else 'NO':>8}  {report.seconds:>7.2f}")
+        if verbose:
+            for r in report.results:
+                method = f" ({r.verdict.method.value})" if r.verdict.method else ""
+                print(f"    {r.label}: {r.verdict.status.value}{method}, {r.verdict.seconds:.2f} s")
     steps = sum(len(r.results) for r in reports)
     proved = sum(r.count(Status.VALID, Method.SYMBOLIC) for r in reports)
     numeric = sum(r.count(Status.VALID, Method.NUMERIC) for r in reports)
