@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     notes.add_argument("--budget", type=_positive_seconds, default=None, metavar="SECONDS",
                        help="CPU seconds for all the steps of one file; the steps after it is used up are not "
                             "checked (default 300)")
+    notes.add_argument("--inline", action="store_true",
+                       help="check the equalities of inline math ($..$, \\(..\\)) too, not only display math")
     return parser
 
 
@@ -164,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .notes.check import DEFAULT_BUDGET
 
             return check_notes(args.files, args.format,
-                               budget=DEFAULT_BUDGET if args.budget is None else args.budget)
+                               budget=DEFAULT_BUDGET if args.budget is None else args.budget, inline=args.inline)
         return _verify(args.names, args.verbose)
     except registry.UnknownDerivation as exc:
         print(f"gaussproof: error: {exc}", file=sys.stderr)

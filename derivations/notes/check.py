@@ -1,5 +1,6 @@
-"""``gaussproof check FILE [FILE ...] [--format text|json] [--budget SECONDS]``: every step of every chain in
-the files, judged.
+"""``gaussproof check FILE [FILE ...] [--format text|json] [--budget SECONDS] [--inline]``: every step of every
+display chain in the files (Markdown, R Markdown, Quarto, LaTeX, Jupyter notebooks), judged; with ``--inline``
+the equalities of inline math too.
 
 Each step is judged in a worker process (one per core, :mod:`derivations.limits`), the steps of a file in
 parallel, the report in file order: a step gets STEP_TIME_LIMIT seconds of CPU for the symbolic proof and as
@@ -17,24 +18,62 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from .extract import FileError, extract_steps, read_text
+from dataclasses import dataclass, field
+
+from .extract import Extraction, FileError, extract, read_text
 from ..limits import Pool, default_pool
 from .judge import STEP_TIME_LIMIT, StepResult, judge_steps
 
-__all__ = ["check_file", "format_text", "format_json", "run", "DEFAULT_BUDGET"]
+__all__ = ["check_file", "check_document", "DocumentReport", "format_text", "format_json", "run", "DEFAULT_BUDGET"]
 
 #: CPU seconds for all the steps of one file.
 DEFAULT_BUDGET = 300.0
 
 
-def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
-               pool: Pool | bool | None = True) -> list[StepResult]:
-    """The verdict on every step of the file, in textual order; raises FileError for an unreadable file.
-    ``pool``: True for the process's worker pool (:func:`~derivations.limits.default_pool`), a
-    :class:`~derivations.limits.Pool`, or None / False to judge in this process (soft limits only)."""
+@dataclass
+class DocumentReport:
+    """The verdicts on one document's steps, and what the report says about the rest of it: the inline
+    equalities left unchecked, notes (``\\input`` not read, ...), why no step was found."""
+
+    path: str
+    results: list[StepResult]
+    extraction: Extraction
+    inline: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary_notes(self) -> list[str]:
+        """One line each: the notes, the inline equalities not checked, why 0 steps were checked."""
+        lines = [f"{self.path}:{line}: note: {text}" for line, text in self.extraction.notes]
+        unchecked = len(self.extraction.inline_steps) if not self.inline else 0
+        if not self.results:
+            why = self.extraction.why_empty() if not (self.inline and self.extraction.inline_steps) else None
+            lines.append(f"{self.path}: 0 steps checked: {why or 'no step found'}")
+        elif unchecked:
+            lines.append(f"{self.path}: {unchecked} inline equalit{'y' if unchecked == 1 else 'ies'} not checked; "
+                         "--inline checks them")
+        return lines
+
+
+def check_document(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
+                   pool: Pool | bool | None = True, inline: bool = False) -> DocumentReport:
+    """The verdict on every step of the document, in textual order, with the report's notes; raises FileError
+    for a file that cannot be read. ``inline``: judge the equalities of inline math too. ``pool``: True for
+    the process's worker pool (:func:`~derivations.limits.default_pool`), a :class:`~derivations.limits.Pool`,
+    or None / False to judge in this process (soft limits only)."""
     text = read_text(path)
+    found = extract(path, text)
+    steps = found.steps
+    if inline:
+        steps = sorted(found.steps + found.inline_steps, key=lambda step: (step.chain.elements[0].line, step.line))
     pool = default_pool() if pool is True else pool or None
-    return judge_steps(extract_steps(path, text), seconds, text=text, budget=budget, pool=pool)
+    results = judge_steps(steps, seconds, text=found.document.text, budget=budget, pool=pool)
+    return DocumentReport(str(path), results, found, inline)
+
+
+def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
+               pool: Pool | bool | None = True, inline: bool = False) -> list[StepResult]:
+    """The verdict on every step of the file, in textual order (:func:`check_document` without its notes)."""
+    return check_document(path, seconds, budget, pool, inline).results
 
 
 def _one_line(text: str, width: int = 110) -> str:
@@ -54,7 +93,8 @@ def format_text(results: Sequence[StepResult]) -> str:
     for r in results:
         label = {"valid": "VALID", "invalid": "INVALID", "not_checked": "NOT CHECKED"}[r.verdict]
         method = f" ({r.method})" if r.method else ""
-        lines.append(f"{r.file}:{r.line}: {label}{method}: {_one_line(r.step)}")
+        reason = f" [{r.source.reason}]" if r.source.reason else ""
+        lines.append(f"{r.file}:{r.source.location}: {label}{method}: {_one_line(r.step)}{reason}")
         lines.append(f"    {_one_line(r.message, 200)}")
         if r.counterexample:
             lines.append(f"    counterexample: {_counterexample_text(r.counterexample)}")
@@ -68,24 +108,39 @@ def format_text(results: Sequence[StepResult]) -> str:
 
 def format_json(results: Sequence[StepResult]) -> str:
     """A JSON list of objects with keys file, line, block, step, lhs, rhs, verdict, method, counterexample,
-    message."""
+    message, and reason, inline, and cell (for a notebook; then line is the line in the cell)."""
     return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
 
 
 def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = None,
-        err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET) -> int:
-    """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error)."""
+        err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
+        inline: bool = False) -> int:
+    """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error).
+    Notes (why a file gave no step, inline equalities not checked, ``\\input`` not read) go to stderr with the
+    JSON format, before the summary line with the text format."""
     out = out or sys.stdout
     err = err or sys.stderr
     results: list[StepResult] = []
+    notes: list[str] = []
     file_errors = 0
     for path in paths:
         try:
-            results.extend(check_file(path, seconds, budget))
+            document = check_document(path, seconds, budget, inline=inline)
         except FileError as exc:
             print(f"gaussproof: error: {exc}", file=err)
             file_errors += 1
-    report = format_json(results) if output_format == "json" else format_text(results)
+            continue
+        results.extend(document.results)
+        notes.extend(document.summary_notes())
+    if output_format == "json":
+        report = format_json(results)
+        for note in notes:
+            print(note, file=err)
+    else:
+        report = format_text(results)
+        if notes:
+            body, _, summary = report.rpartition("\n")
+            report = "\n".join(([body] if body else []) + notes + [summary])
     if file_errors and output_format != "json":
         report += f"; {file_errors} of {len(paths)} file{'s' if len(paths) > 1 else ''} could not be read"
     print(report, file=out)

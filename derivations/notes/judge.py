@@ -78,9 +78,14 @@ class StepResult:
         return self.source.tex
 
     def to_json(self) -> dict:
-        return {"file": self.file, "line": self.line, "block": self.block, "step": self.step, "lhs": self.lhs,
-                "rhs": self.rhs, "verdict": self.verdict, "method": self.method,
-                "counterexample": self.counterexample, "message": self.message}
+        """The JSON record; in a notebook ``cell`` is added and ``line`` is the line in the cell."""
+        record = {"file": self.file, "line": self.source.cell_line or self.line, "block": self.block,
+                  "step": self.step, "lhs": self.lhs, "rhs": self.rhs, "relation": self.relation,
+                  "reason": self.source.reason, "inline": self.source.inline, "verdict": self.verdict,
+                  "method": self.method, "counterexample": self.counterexample, "message": self.message}
+        if self.source.cell is not None:
+            record["cell"] = self.source.cell
+        return record
 
 
 @lru_cache(maxsize=1)
@@ -598,7 +603,7 @@ def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain
     if chain_number + 1 < len(chains):
         following = steps[chains[chain_number + 1][0]]
         if following.relation == "=":
-            yield chains[chain_number + 1][0], f"line {following.line}"
+            yield chains[chain_number + 1][0], following.place
 
 
 def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
@@ -675,7 +680,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
         own = results[candidate]
         if bare or own.message.startswith("unparsed"):
             results[candidate] = _replace(own, status, method,
-                                          f"the solution of the equation on line {steps[index].line}: "
+                                          f"the solution of the equation on {steps[index].place}: "
                                           + _equation_message(status, parameter, stated, "this line", detail),
                                           example, begin)
             solved.add(candidate)
