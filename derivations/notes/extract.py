@@ -626,7 +626,8 @@ def _relation_at(row: str, k: int) -> tuple[str, str] | None:
 
 
 _TRAILING = re.compile(r"[\s.,;]+$")
-_EDGE_SPACING = re.compile(r"^(\s|\\(quad|qquad|,|;|!|:| )(?![a-zA-Z]))+|(\s|\\(quad|qquad|,|;|!|:| )(?![a-zA-Z]))+$")
+_EDGE_SPACE = r"(?:\s|\\(?:quad|qquad)(?![a-zA-Z])|\\[,;!: ]|\\hspace\*?\s*\{[^{}]*\})+"
+_EDGE_SPACING = re.compile(rf"^{_EDGE_SPACE}|{_EDGE_SPACE}$")
 
 
 def _drop_alignment(piece: str) -> str:

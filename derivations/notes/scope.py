@@ -47,10 +47,10 @@ def declared_constants(text: str) -> list[tuple[int, frozenset[str]]]:
     """(line, names) for each prose sentence that declares names to be constants, in order."""
     masked = _DISPLAY.sub(lambda mo: re.sub(r"[^\n]", " ", mo.group(0)), text)
     found = []
-    offset = 0
+    line = 1
     for sentence in re.split(r"(?<=[.;:!?。；：\n])", masked):
-        line = text.count("\n", 0, offset) + 1
-        offset += len(sentence)
+        start_line = line
+        line += sentence.count("\n")
         names: set[str] = set()
         keyword = _CONSTANT_WORDS.search(sentence) and not _RANDOM_WORDS.search(sentence)
         for math in _INLINE_MATH.finditer(sentence):
@@ -61,7 +61,7 @@ def declared_constants(text: str) -> list[tuple[int, frozenset[str]]]:
             elif keyword:
                 names.update(_names(body))
         if names:
-            found.append((line, frozenset(names)))
+            found.append((start_line, frozenset(names)))
     return found
 
 
