@@ -248,7 +248,10 @@ def find_blocks(text: str, latex: bool = False) -> list[_Block]:
                 break
         if kind in ("line", "inline"):
             body = "body" if kind == "line" else "ibody"
-            blocks.append(_Block(found.group(body), found.start(body), number(kind == "inline"), kind == "inline"))
+            math, start = found.group(body), found.start(body)
+            if len(math) > 2 and math[0] == math[-1] == "`":  # GitHub's $`...`$
+                math, start = math[1:-1], start + 1
+            blocks.append(_Block(math, start, number(kind == "inline"), kind == "inline"))
             position = found.end()
             continue
         if kind == "dollars":
@@ -616,7 +619,12 @@ def _matching_brace(text: str, open_at: int) -> int:
     return len(text)
 
 
+_RELATION_STARTS = frozenset(symbol[0] for symbol, _ in _RELATIONS)
+
+
 def _relation_at(row: str, k: int) -> tuple[str, str] | None:
+    if k >= len(row) or row[k] not in _RELATION_STARTS:
+        return None
     for symbol, name in _RELATIONS:
         if row.startswith(symbol, k):
             if symbol[0] == "\\" and k + len(symbol) < len(row) and row[k + len(symbol)].isalpha():
@@ -625,9 +633,10 @@ def _relation_at(row: str, k: int) -> tuple[str, str] | None:
     return None
 
 
-_TRAILING = re.compile(r"[\s.,;]+$")
+_TRAILING = re.compile(r"(?<!\\)[\s.,;]+$")
 _EDGE_SPACE = r"(?:\s|\\(?:quad|qquad)(?![a-zA-Z])|\\[,;!: ]|\\hspace\*?\s*\{[^{}]*\})+"
 _EDGE_SPACING = re.compile(rf"^{_EDGE_SPACE}|{_EDGE_SPACE}$")
+_LEADING_SPACE = re.compile(rf"(?:{_EDGE_SPACE}|&)*")
 
 
 def _drop_alignment(piece: str) -> str:
@@ -669,8 +678,8 @@ def _tokens(segment: list, row_start: int, line_of) -> list:
         offset, text = part
         cleaned = _clean(text)
         if cleaned:
-            stripped = len(text) - len(text.lstrip())
-            tokens.append(Element(cleaned, line_of(row_start + offset + stripped)))
+            lead = _LEADING_SPACE.match(text).end()  # the side starts after spacing and alignment
+            tokens.append(Element(cleaned, line_of(row_start + offset + lead)))
     return tokens
 
 

@@ -145,10 +145,17 @@ def mask_markdown(text: str) -> str:
     # HTML comments and fences, in one left-to-right pass: the earlier opener wins (a fence inside a comment is
     # comment; a comment marker inside a fence is code)
     position = front.end() if front else 0
+    upcoming: dict[re.Pattern, re.Match | None] = {}
+
+    def next_match(pattern: re.Pattern) -> re.Match | None:
+        """The pattern's next match at or after ``position`` (searched again only once passed: linear time)."""
+        found = upcoming.get(pattern, False)
+        if found is False or (found is not None and found.start() < position):
+            found = upcoming[pattern] = pattern.search(text, position)
+        return found
+
     while True:
-        comment = _HTML_COMMENT.search(text, position)
-        fence = _FENCE.search(text, position)
-        liquid = _LIQUID_CODE.search(text, position)
+        comment, fence, liquid = next_match(_HTML_COMMENT), next_match(_FENCE), next_match(_LIQUID_CODE)
         found = min((m for m in (comment, fence, liquid) if m), key=lambda m: m.start(), default=None)
         if found is None:
             break
@@ -238,15 +245,21 @@ _COMMAND = re.compile(r"\\([a-zA-Z]+)|\\.")
 _SOURCE_MARK = re.compile(r"\\[a-zA-Z]+|[_^]")
 
 
-def _glyph_key(source: str) -> Counter:
-    """The ASCII letters and digits a rendering of the LaTeX ``source`` shows (command names dropped, except
-    operator names and spelled text, which render as letters)."""
+def _shown_text(source: str) -> str:
+    """What a rendering of the LaTeX ``source`` shows in ASCII: command names dropped, except operator names and
+    spelled text (``\\text{..}``, ``\\mathrm{..}``), which render as letters."""
     shown = _SPELLED.sub(lambda m: " " + m.group(1) + " ", source)
-    shown = _COMMAND.sub(lambda m: m.group(1) if m.group(1) in _GLYPH_NAMES else " ", shown)
-    return Counter(c for c in shown if c.isascii() and (c.isalnum() or c in _SHOWN_PUNCTUATION))
+    return _COMMAND.sub(lambda m: " " + m.group(1) + " " if m.group(1) in _GLYPH_NAMES else " ", shown)
+
+
+def _glyph_key(source: str) -> Counter:
+    """The ASCII letters, digits, brackets, ``=`` and ``+`` a rendering of the LaTeX ``source`` shows."""
+    return _shown_key(_shown_text(source))
 
 
 _SHOWN_PUNCTUATION = "()[]=+"
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _shown_key(rendered: str) -> Counter:
@@ -255,13 +268,16 @@ def _shown_key(rendered: str) -> Counter:
 
 
 def copied_formula(line: str) -> tuple[int, int] | None:
-    r"""(start, end) of the LaTeX source in a line copied from a rendered page, which holds nothing but a
-    formula as rendered text, then its source, then (usually) rendered text again; None for any other line.
-    The source is the ASCII span with a command, ``_`` or ``^`` whose letters and digits are those shown by the
-    rendered copies around it (each copy shows the same letters and digits), and the rendered copy before it
-    shows something that is not plain ASCII text (a Greek letter, a math symbol, spaced-out characters)."""
-    if len(line) > 4000 or "$" in line or not _SOURCE_MARK.search(line):
+    r"""(start, end) of the LaTeX source in a text copied from a rendered page, which holds nothing but a formula
+    as rendered text, then its source, then (usually) rendered text again; None for any other text.
+    The source is the ASCII span with a command, ``_`` or ``^`` whose letters, digits, brackets, ``=`` and ``+``
+    are those shown by the rendered copies around it (each copy shows the same ones); the rendered copies hold no
+    prose (no CJK text; the spaced copy before it no word the source does not spell), and the one before it shows something that is not
+    plain ASCII text (a Greek letter, a math symbol, spaced-out characters)."""
+    if len(line) > 4000 or "$" in line:
         return None
+    if not _SOURCE_MARK.search(line):
+        return _plain_copy(line)
     first = len(line) - len(line.lstrip())
     last = len(line.rstrip())
     counts = [0]
@@ -270,8 +286,8 @@ def copied_formula(line: str) -> tuple[int, int] | None:
     boundaries = [m.start() for m in re.finditer(r"\s(?=\S)", line) if first < m.start() < last]
     for start in (b + 1 for b in boundaries):
         before = line[first:start]
-        if "\\" in before:
-            break  # every later start has this command in its rendered part
+        if "\\" in before or _CJK.search(before):
+            break  # every later start has this in its rendered part
         shown = counts[start] - counts[first]
         if not shown or (not re.search(r"[^\x00-\x7f]", before) and not re.search(r"(?:^|\s)\S(?:\s\S){3,}", before)):
             continue  # a rendered copy shows a symbol that is not ASCII, or spaced-out characters
@@ -281,29 +297,72 @@ def copied_formula(line: str) -> tuple[int, int] | None:
             source = line[start:end].rstrip()
             if not source.isascii() or not _SOURCE_MARK.search(source) or source.count("{") != source.count("}"):
                 continue
-            if end < last and _shown_key(line[end:last]) != key:
+            after = line[end:last]
+            if after.strip() and (_shown_key(after) != key or _CJK.search(after)):
                 continue
-            if _glyph_key(source) == key:
-                return start, start + len(source)
+            if _glyph_key(source) != key:
+                continue
+            spelled = set(_WORD.findall(_shown_text(source)))
+            if not set(_WORD.findall(before)) <= spelled:  # (the compact copy after runs letters together)
+                continue  # a word the source does not spell: prose, not a rendered copy
+            return start, start + len(source)
     return None
 
 
+def _plain_copy(text: str) -> tuple[int, int] | None:
+    """(start, end) of the source of a copied formula with no command in it, ``n = 1 n=1 n=1``: a spaced copy,
+    then the source and the compact copy, the same text, with a relation in it."""
+    tokens = list(re.finditer(r"\S+", text))
+    if len(tokens) < 4 or tokens[-1].group(0) != tokens[-2].group(0):
+        return None
+    source = tokens[-2].group(0)
+    spaced = "".join(t.group(0) for t in tokens[:-2])
+    if spaced != source or not re.search(r"[=<>]", source) or not source.isascii():
+        return None
+    return tokens[-2].start(), tokens[-2].end()
+
+
+_CJK_RUN = re.compile(r"[^\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_TRAILING_PUNCTUATION = re.compile(r"[\s\u3000-\u303f\uff00-\uffef.,;:]*$")
+
+
 def _rewrite_copied_lines(text: str) -> str:
-    """Lines copied from a rendered page rewritten into ``$$ source $$`` (outside math; see :func:`copied_formula`)."""
-    if "\\" not in text:
+    """Formulas copied from a rendered page rewritten in place (outside math; see :func:`copied_formula`): a line
+    that is one formula into ``$$ source $$``; a formula between the CJK text of a sentence into ``$source$``."""
+    if "\\" not in text and not _CJK.search(text):
         return text
     display = [m.start() for m in re.finditer(r"(?<!\\)\$\$", text)]
     out, offset = [], 0
     for line in text.split("\n"):
-        found = copied_formula(line) if "\\" in line else None
-        if found and bisect.bisect_left(display, offset) % 2 == 0:  # not inside a $$ block
-            start, end = found
-            indent = len(line) - len(line.lstrip())
-            if start - indent >= 3:
-                line = (" " * indent + "$$").ljust(start) + line[start:end] + " $$".ljust(len(line) - end)
+        if ("\\" in line or _CJK.search(line)) and "$" not in line and bisect.bisect_left(display, offset) % 2 == 0:
+            line = _rewrite_copied_line(line)
         out.append(line)
         offset += len(line) + 1
     return "\n".join(out)
+
+
+def _rewrite_copied_line(line: str) -> str:
+    body_end = _TRAILING_PUNCTUATION.search(line).start()
+    found = copied_formula(line[:body_end])
+    if found:
+        start, end = found
+        indent = len(line) - len(line.lstrip())
+        if start - indent >= 3:
+            return (" " * indent + "$$").ljust(start) + line[start:end] + " $$".ljust(body_end - end) + line[body_end:]
+    chars = list(line)
+    for run in _CJK_RUN.finditer(line):
+        segment = run.group(0)
+        found = copied_formula(segment)
+        if not found:
+            continue
+        start, end = run.start() + found[0], run.start() + found[1]
+        if start - 1 < run.start() or end >= run.end():
+            continue  # no room for the delimiters (a rendered copy has at least one character)
+        _overwrite(chars, run.start(), start - 1)
+        chars[start - 1] = "$"
+        _overwrite(chars, end, run.end())
+        chars[end] = "$"
+    return "".join(chars)
 
 
 # ---------------------------------------------------------------------------------------------------------
