@@ -1,6 +1,6 @@
 """Benchmark: `gaussproof check` against Math-Verify and mathguard on the notes corpus, same steps.
 
-Run: python benchmarks/bench_check.py
+Run: python benchmarks/bench_check.py [--quick]   (--quick: gaussproof alone, no comparisons, no adversarial suite)
 
 The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`), scored
 in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`; then the
@@ -299,6 +299,9 @@ def score_set(title: str, scored: dict[str, list[str]], files: dict[str, Path], 
         print(f"{'':<12} ({ours_seconds:.1f} s for these notes)")
 
     for name, tool in (("Math-Verify", math_verify_verdicts), ("mathguard", mathguard_verdicts)):
+        if QUICK:
+            print(f"{name:<12} not run (--quick)")
+            continue
         start = time.perf_counter()
         got = {k: tool(pairs[k]) for k in scored}
         seconds = time.perf_counter() - start
@@ -352,6 +355,11 @@ def score_adversarial() -> None:
     print()
 
 
+#: ``--quick`` (the CI smoke run): gaussproof alone on the three sets and the 50-step timing; no Math-Verify or
+#: mathguard comparison, no adversarial suite (the test suite judges it).
+QUICK = "--quick" in sys.argv[1:]
+
+
 def main() -> None:
     began = time.perf_counter()
     expected = json.loads((CORPUS / "expected.json").read_text())
@@ -366,7 +374,10 @@ def main() -> None:
         scored = {k: v for k, v in expected.items() if k.startswith(prefixes)}
         score_set(title, scored, files, pairs)
 
-    score_adversarial()
+    if QUICK:
+        print("Adversarial suite: not run (--quick; the tests judge it, tests/test_adversarial.py)\n")
+    else:
+        score_adversarial()
 
     print(f"\n{FIFTY.name}: {len(extract_pairs(FIFTY.read_text(encoding='utf-8')))} steps")
     print(f"gaussproof check: {time_fifty_cold()}")

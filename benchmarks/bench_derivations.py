@@ -1,7 +1,9 @@
 """Benchmark: verifying every derivation, against sympy.stats computing E[sigma_hat^2] at fixed N;
 then the conditional of a partitioned Gaussian, explicit components against the dimension-free route.
 
-Run: python benchmarks/bench_derivations.py
+Run: python benchmarks/bench_derivations.py [--quick]
+(``--quick``, the CI smoke run: the explicit-component series stops at p = 3 instead of at the first size over
+its 30 s limit, which is p = 4.)
 Prints the wall time of building and verifying each derivation (SymPy imported beforehand, caches cold),
 then, in the same run, the time sympy.stats takes for E[sigma_hat^2] at N = 2..6 (sigma_hat^2 expanded
 first, the fast way), and the ratio of each to our symbolic-N verification of the whole bias chain.
@@ -60,7 +62,7 @@ def main() -> None:
     for n in range(2, 7):
         seconds = _sympy_stats_bias(n)
         print(f"{n:>3} {seconds:>14.3f} {seconds / ours:>16.1f}x")
-    conditional_scaling()
+    conditional_scaling(largest=3 if "--quick" in sys.argv[1:] else 11)
 
 
 #: Per-size limit for the explicit-component conditional; the first size over it ends the series.
@@ -91,10 +93,10 @@ def _explicit_conditional_seconds(m: int, n: int) -> float | None:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def conditional_scaling() -> None:
+def conditional_scaling(largest: int = 11) -> None:
     """Time of the conditional derivation against total dimension p = m + n: explicit symbolic components
     (grows with p; stopped at the first size over EXPLICIT_LIMIT) and the dimension-free route (block
-    matrices of symbolic size: one derivation for every p)."""
+    matrices of symbolic size: one derivation for every p), for p up to ``largest``."""
     from derivations import verify
     from derivations.partitioned import conditional
 
@@ -106,7 +108,7 @@ def conditional_scaling() -> None:
     print(f"(explicit: build and check the exponent and determinant identities, in a subprocess;"
           f" dimension-free: build and verify 'conditional', {len(report.results)} steps, valid for all m, n)")
     print(f"{'p':>3} {'(m, n)':>7} {'explicit s':>11} {'dimension-free s':>17}")
-    for p in range(2, 12):
+    for p in range(2, largest + 1):
         m = p // 2
         seconds = _explicit_conditional_seconds(m, p - m)
         shown = f"> {EXPLICIT_LIMIT:.0f}" if seconds is None else f"{seconds:.3f}"
