@@ -239,3 +239,51 @@ def test_document_lines_are_linear_in_size() -> None:
     text = "".join(f"Para {k}.\n\n$$ a_{{{k}}} = b $$\n\n" for k in range(2000))
     masked = mask_markdown(text)
     assert masked.count("\n") == text.count("\n")
+
+
+def test_a_macro_whose_body_multiplies_its_argument_is_stopped() -> None:
+    notes: list = []
+    body = "#1" * 1000
+    text = expand_macros(f"\\newcommand{{\\a}}[1]{{{body}}}\n$\\a{{{'x' * 50_000}}}$\n", notes)
+    assert len(text) < 400_000 and any("without end" in note for _, note in notes)
+
+
+# bad input: never a traceback --------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "$$", "$", "\\[", "\\]", "\\(", "\\)", "\\begin{aligned}", "\\end{aligned}", "\\begin{array}{c}", "\\end{array}",
+    "```", "```math", "~~~", "<!--", "-->", "{{< katex display >}}", "{{< /katex >}}", "{% katex %}", "{% endkatex %}",
+    "{% raw %}", "%%", "> ", "    ", "\n", "\n\n", "=", "&=", "\\\\", "\\\\\\", "\\_", "\\\\{", "a", "x_i", "\\frac{1}{N}",
+    "\\quad", ";", ",", "\\text{tr}", "\\text{(by X)}", "\\overset{\\text{iid}}{=}", "\\underbrace{a}_{b}", "\\color{red}",
+    "\\newcommand{\\E}{\\mathbb{E}}", "\\def\\a{\\a\\a}", "\\newcommand{\\b}[2]{#1#2}", "\\b", "\\E", "\\input{x}",
+    "σ 2 = 1 n ", "\\sigma^2 = 1", " σ2=1", "均值", "，", "{", "}", "\\left(", "\\right)", "%", "\\", "\u200b",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=40), st.sampled_from(["notes.md", "notes.tex", "notes.qmd"]))
+def test_extraction_of_any_text_never_fails_and_keeps_lines(tmp_path_factory, pieces, name) -> None:
+    text = "".join(pieces) + "\n"
+    if not text.strip():
+        return
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_text(text, encoding="utf-8")
+    found = extract(path)
+    lines = text.count("\n") + 1
+    assert all(1 <= step.line <= lines for step in found.steps + found.inline_steps)
+    assert found.document.text.count("\n") == text.count("\n")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["cells", "cell_type", "source", "markdown", "outputs"]), inner, max_size=4),
+                    max_leaves=20))
+def test_any_json_as_a_notebook_is_read_or_refused_in_one_line(tmp_path_factory, value) -> None:
+    path = tmp_path_factory.mktemp("nb") / "nb.ipynb"
+    path.write_text(json.dumps(value), encoding="utf-8")
+    try:
+        extract(path)
+    except FileError as error:
+        assert "\n" not in str(error) and str(path) in str(error)

@@ -99,7 +99,8 @@ def _notebook(path: str, text: str) -> Document:
         if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
+        if isinstance(source, list) and all(isinstance(piece, str) for piece in source):
+            source = "".join(source)
         if not isinstance(source, str):
             raise ValueError(f"{path}: not a Jupyter notebook (cell {number} has no text source)")
         source = source.rstrip("\n") + "\n"
@@ -496,7 +497,7 @@ def expand_macros(text: str, notes: list[tuple[int, str]] | None = None) -> str:
     pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![a-zA-Z])")
     limit = len(text) + MAX_EXPANSION
     for _ in range(20):  # macros that use macros
-        pieces, position, changed = [], 0, False
+        pieces, position, changed, size = [], 0, False, 0
         for use in pattern.finditer(text):
             if use.start() < position:
                 continue
@@ -522,14 +523,16 @@ def expand_macros(text: str, notes: list[tuple[int, str]] | None = None) -> str:
                 body += " "
             pieces.append(text[position:use.start()])
             pieces.append(body)
+            size += use.start() - position + len(body)
             position = k
             changed = True
+            if size > limit:
+                break
         if not changed:
             break
         pieces.append(text[position:])
-        expanded = "".join(pieces)
-        if len(expanded) > limit:
+        if size + len(text) - position > limit:
             notes.append((1, "macro expansion stopped: the macros expand without end"))
             break
-        text = expanded
+        text = "".join(pieces)
     return text
