@@ -217,7 +217,7 @@ def test_inline_math_is_kept_apart_and_checked_on_request(tmp_path, capsys) -> N
     assert [s.rhs for s in extract_steps(path, inline=True)] == ["2", "4"]
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "0 steps checked: no display equation; its 2 inline equalities are checked only with --inline" in out
+    assert "0 steps checked: no display equation; 2 inline equalities not checked; --inline checks them" in out
     assert main(["check", "--inline", str(path)]) == 0
     assert "2 steps: 2 valid" in capsys.readouterr().out
 

@@ -131,8 +131,9 @@ class Extraction:
         if self.steps:
             return None
         if self.inline_steps:
-            return (f"no display equation; its {len(self.inline_steps)} inline equalit"
-                    f"{'y is' if len(self.inline_steps) == 1 else 'ies are'} checked only with --inline")
+            count = len(self.inline_steps)
+            return (f"no display equation; {count} inline equalit{'y' if count == 1 else 'ies'} not checked; "
+                    "--inline checks them")
         if self.display_blocks:
             return "its display math holds no relation between two expressions (no step to check)"
         if self.inline_blocks:
