@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     cli_sheet.add_command(commands)  # sheet
     notes = commands.add_parser("check", help="check the equality chains in Markdown/LaTeX notes step by step")
     notes.add_argument("files", nargs="+", metavar="FILE")
-    notes.add_argument("--format", choices=("text", "json"), default="text")
+    notes.add_argument("--format", choices=("text", "json", "github"), default="text",
+                       help="text (one line per step), json, or github (a workflow annotation per invalid step)")
+    notes.add_argument("--explain", action="store_true",
+                       help="print each file's scope first: the definitions and premises its steps are judged in")
     notes.add_argument("--budget", type=_positive_seconds, default=None, metavar="SECONDS",
                        help="CPU seconds for all the steps of one file; the steps after it is used up are not "
                             "checked (default 300)")
@@ -166,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .notes.check import DEFAULT_BUDGET
 
             return check_notes(args.files, args.format,
-                               budget=DEFAULT_BUDGET if args.budget is None else args.budget, inline=args.inline)
+                               budget=DEFAULT_BUDGET if args.budget is None else args.budget, inline=args.inline,
+                               explain=args.explain)
         return _verify(args.names, args.verbose)
     except registry.UnknownDerivation as exc:
         print(f"gaussproof: error: {exc}", file=sys.stderr)

@@ -145,7 +145,8 @@ def test_json_schema_and_exit_code(capsys) -> None:
     records = json.loads(capsys.readouterr().out)
     assert code == 1
     assert records and all(set(r) == {"file", "line", "block", "step", "lhs", "rhs", "relation", "reason", "inline",
-                                      "verdict", "method", "counterexample", "message"} for r in records)
+                                      "verdict", "method", "counterexample", "message", "role", "uses"}
+                           for r in records)
     for r in records:
         assert r["verdict"] in VERDICTS and r["method"] in ("symbolic", "numeric", None)
         assert isinstance(r["line"], int) and isinstance(r["block"], int)

@@ -20,11 +20,16 @@ from typing import Sequence, TextIO
 
 from dataclasses import dataclass, field
 
+from .document import Scope, read_roles
 from .extract import Extraction, FileError, extract, read_text
 from ..limits import Pool, default_pool
 from .judge import STEP_TIME_LIMIT, StepResult, judge_steps
 
-__all__ = ["check_file", "check_document", "DocumentReport", "format_text", "format_json", "run", "DEFAULT_BUDGET"]
+__all__ = ["check_file", "check_document", "DocumentReport", "format_text", "format_json", "format_github", "run",
+           "FORMATS", "DEFAULT_BUDGET"]
+
+#: the report formats of ``--format``
+FORMATS = ("text", "json", "github")
 
 #: CPU seconds for all the steps of one file.
 DEFAULT_BUDGET = 300.0
@@ -40,6 +45,17 @@ class DocumentReport:
     extraction: Extraction
     inline: bool = False
     notes: list[str] = field(default_factory=list)
+    scope: Scope = field(default_factory=Scope)
+
+    def explain(self) -> list[str]:
+        """The scope the steps were judged in, one line each (``--explain``): definitions, then premises."""
+        lines = [f"{self.path}: scope: {len(self.scope.definitions)} definitions and values, "
+                 f"{len(self.scope.premises)} premises the checker does not apply"]
+        for line, name, lhs, rhs in self.scope.definitions:
+            lines.append(f"    line {line}: {' '.join(lhs.split())} := {_one_line(rhs, 90)}   (substituted in later steps)")
+        for line, tex, _ in self.scope.premises:
+            lines.append(f"    line {line}: premise {_one_line(tex, 100)}")
+        return lines
 
     def summary_notes(self) -> list[str]:
         """One line each: the notes, the inline equalities not checked, why 0 steps were checked."""
@@ -66,8 +82,9 @@ def check_document(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: f
     if inline:
         steps = sorted(found.steps + found.inline_steps, key=lambda step: (step.chain.elements[0].line, step.line))
     pool = default_pool() if pool is True else pool or None
-    results = judge_steps(steps, seconds, text=found.document.text, budget=budget, pool=pool)
-    return DocumentReport(str(path), results, found, inline)
+    roles = read_roles(found, steps)
+    results = judge_steps(steps, seconds, text=found.document.text, budget=budget, pool=pool, roles=roles)
+    return DocumentReport(str(path), results, found, inline, scope=roles[1])
 
 
 def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
@@ -92,17 +109,22 @@ def format_text(results: Sequence[StepResult]) -> str:
     lines = []
     for r in results:
         label = {"valid": "VALID", "invalid": "INVALID", "not_checked": "NOT CHECKED"}[r.verdict]
+        if r.role in ("definition", "premise"):
+            label = r.role.upper()
         method = f" ({r.method})" if r.method else ""
         reason = f" [{r.source.reason}]" if r.source.reason else ""
         lines.append(f"{r.file}:{r.source.location}: {label}{method}: {_one_line(r.step)}{reason}")
         lines.append(f"    {_one_line(r.message, 200)}")
         if r.counterexample:
             lines.append(f"    counterexample: {_counterexample_text(r.counterexample)}")
-    counts = {v: sum(r.verdict == v for r in results) for v in ("valid", "invalid", "not_checked")}
+    stated = sum(r.role in ("definition", "premise") for r in results)
+    counts = {v: sum(r.verdict == v and r.role not in ("definition", "premise") for r in results)
+              for v in ("valid", "invalid", "not_checked")}
     by_method = {m: sum(r.verdict == "valid" and r.method == m for r in results) for m in ("symbolic", "numeric")}
     lines.append(f"{len(results)} steps: {counts['valid']} valid ({by_method['symbolic']} proved symbolically, "
                  f"{by_method['numeric']} checked numerically), {counts['invalid']} invalid, "
-                 f"{counts['not_checked']} not checked")
+                 f"{counts['not_checked']} not checked"
+                 + (f", {stated} definitions and premises (recorded, not judged)" if stated else ""))
     return "\n".join(lines)
 
 
@@ -112,12 +134,37 @@ def format_json(results: Sequence[StepResult]) -> str:
     return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
 
 
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(results: Sequence[StepResult]) -> str:
+    """One GitHub Actions workflow annotation (``::error file=..,line=..,title=..::..``) per invalid step, then
+    the summary line. In a notebook the annotation is on the file's first line and names the cell."""
+    lines = []
+    for r in results:
+        if r.verdict != "invalid":
+            continue
+        line = 1 if r.source.cell is not None else r.line
+        where = f"{r.source.location}: " if r.source.cell is not None else ""
+        example = f" Counterexample: {_counterexample_text(r.counterexample)}" if r.counterexample else ""
+        lines.append(f"::error file={_escape_property(r.file)},line={line},title={_escape_property('invalid step')}"
+                     f"::{_escape_data(where + _one_line(r.step, 200) + ': ' + r.message + example)}")
+    lines.append(format_text(results).rpartition("\n")[2])
+    return "\n".join(lines)
+
+
 def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = None,
         err: TextIO | None = None, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
-        inline: bool = False) -> int:
+        inline: bool = False, explain: bool = False) -> int:
     """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error).
     Notes (why a file gave no step, inline equalities not checked, ``\\input`` not read) go to stderr with the
-    JSON format, before the summary line with the text format."""
+    JSON format, before the summary line with the text format. ``explain``: print each file's scope (its
+    definitions and premises) first (to stderr with JSON)."""
     out = out or sys.stdout
     err = err or sys.stderr
     results: list[StepResult] = []
@@ -132,12 +179,14 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
             continue
         results.extend(document.results)
         notes.extend(document.summary_notes())
+        if explain:
+            print("\n".join(document.explain()), file=err if output_format == "json" else out)
     if output_format == "json":
         report = format_json(results)
         for note in notes:
             print(note, file=err)
     else:
-        report = format_text(results)
+        report = format_github(results) if output_format == "github" else format_text(results)
         if notes:
             body, _, summary = report.rpartition("\n")
             report = "\n".join(([body] if body else []) + notes + [summary])

@@ -25,6 +25,7 @@ from ..checker import Context, Status, check_step
 from ..limits import Budget, Outcome, Pool, Task, default_pool, run_tasks
 from ..core import Method, Relation, Step
 from ..notation import N
+from .document import Scope, Statement
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
@@ -65,6 +66,8 @@ class StepResult:
     message: str
     counterexample: dict | None = None
     seconds: float = 0.0
+    role: str = "assertion"  # definition | premise | equation | assertion | other (:mod:`.document`)
+    uses: tuple[int, ...] = ()  # the lines of the definitions and premises the judgement used or set aside
 
     file = property(lambda self: self.source.file)
     line = property(lambda self: self.source.line)
@@ -82,7 +85,8 @@ class StepResult:
         record = {"file": self.file, "line": self.source.cell_line or self.line, "block": self.block,
                   "step": self.step, "lhs": self.lhs, "rhs": self.rhs, "relation": self.relation,
                   "reason": self.source.reason, "inline": self.source.inline, "verdict": self.verdict,
-                  "method": self.method, "counterexample": self.counterexample, "message": self.message}
+                  "method": self.method, "counterexample": self.counterexample, "message": self.message,
+                  "role": self.role, "uses": list(self.uses)}
         if self.source.cell is not None:
             record["cell"] = self.source.cell
         return record
@@ -153,12 +157,15 @@ def _match_zero(value, other):
 
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
-               mean: str | None = None, constants: frozenset = frozenset()) -> tuple[str, str | None, str, dict | None]:
+               mean: str | None = None, constants: frozenset = frozenset(),
+               definitions: tuple = ()) -> tuple[str, str | None, str, dict | None]:
     """(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
     ``mean``: the notes' name for the mean, if not mu (see :func:`mean_name`). ``constants``: the letters
-    the notes declare constants (:func:`.scope.declared_constants`).
+    the notes declare constants (:func:`.scope.declared_constants`). ``definitions``: the document's
+    definitions the step uses, (lhs, rhs, line) in order (:class:`.document.Scope`): each name is replaced by
+    its definition; a step that uses a definition the checker cannot read is not checked.
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
@@ -177,10 +184,45 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     except RecursionError:
         return "not_checked", None, "unparsed: nested too deeply", None
     model = bool(_MODEL_STATED.search(chain_text))
-    verdicts = [(reading, _model_sizes_misfit(left, right, model,
-                                              _check_parsed(left, right, _context(matrix, reading), seconds)))
-                for reading, left, right in readings]
+    verdicts = []
+    for reading, left, right in readings:
+        context = _context(matrix, reading)
+        if definitions:
+            try:
+                user = _user_definitions(definitions, matrix, _model_hint(chain_text), density, mean, reading,
+                                         constants)
+            except Unparsed as exc:
+                return "not_checked", None, exc.reason, None
+            context = replace(context, definitions={**context.definitions, **user})
+        verdicts.append((reading, _model_sizes_misfit(left, right, model, _check_parsed(left, right, context,
+                                                                                        seconds))))
     return _combine(verdicts)
+
+
+def _user_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,
+                      reading: Reading, constants: frozenset) -> dict:
+    """The document's definitions as a mapping for the checker's context: name -> its expression (a name
+    written with a power, ``r^2 = e``, maps r to e^(1/2)); later definitions of a name win. Unparsed naming the
+    definition if one cannot be read (its left side is not a name, or a side does not parse)."""
+    mapping: dict = {}
+    for lhs, rhs, line in definitions:
+        try:
+            left = parse(lhs, matrix=matrix, model_hint=hint, density=density, mean=mean, reading=reading,
+                         seen=set(), constants=constants)
+            right = parse(rhs, matrix=matrix, model_hint=hint, density=density, mean=mean, reading=reading,
+                          seen=set(), constants=constants)
+        except Unparsed as exc:
+            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} in a form the checker cannot read "
+                                f"({exc.reason}: {exc.fragment})") from None
+        key, value = left, right
+        if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0:
+            key, value = left.base, right ** sp.Rational(1, int(left.exp))
+        if not isinstance(key, (sp.Symbol, sp.MatrixSymbol, sp.Indexed)) or (
+                isinstance(value, sp.Basic) and key in value.free_symbols):
+            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
+                                f"substitute")
+        mapping[key] = value
+    return mapping
 
 
 _MODEL_SIZED = frozenset({lg.A, lg.y, lg.b, lg.L, lg.eps})
@@ -445,13 +487,13 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
 
 
 def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
-                mean: str | None, constants: frozenset) -> tuple:
+                mean: str | None, constants: frozenset, definitions: tuple = ()) -> tuple:
     """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
     step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
-    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants)
+    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions)
 
 
 def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
@@ -608,7 +650,8 @@ def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain
 
 def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
                 text: str | None = None, budget: float | Budget | None = None,
-                pool: Pool | None = None) -> list[StepResult]:
+                pool: Pool | None = None,
+                roles: tuple[list[Statement], Scope] | None = None) -> list[StepResult]:
     r"""The verdict on every step, each judged on its own (:func:`judge`), except score equations.
 
     A step ``e = 0`` that is not an identity and whose e still has a parameter (mu, sigma^2, theta: a free
@@ -626,6 +669,11 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     hard limit; with ``pool`` None, here, one after the other, under the soft limit only. ``budget``: CPU
     seconds for the whole file (a number or a :class:`~derivations.limits.Budget`; None: no budget); once the
     steps before a step have used it up, that step is not checked.
+
+    ``roles``: the document model's statements and scope (:func:`.document.read_roles`; None: every step an
+    assertion, no scope). Definitions and premises are recorded, not judged; a step is judged with the
+    definitions it uses substituted; an invalid step that uses a name a premise speaks of (which the checker
+    does not apply) is not checked: it may hold given the premise.
     """
     referents = density_referents(steps)
     mean = mean_name(steps)
@@ -633,11 +681,31 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     budget = budget if isinstance(budget, Budget) or budget is None else Budget(budget)
     hard = 2 * seconds if seconds else None
     _warm_up(pool, steps)
-    tasks = [Task(_judge_task, (step.lhs, step.rhs, step.relation, _chain_text(step.chain), seconds, referent, mean,
-                                constants_before(declarations, step.line)), seconds=hard)
-             for step, referent in zip(steps, referents)]
-    results = [StepResult(step, *(o.value if o.ok else _not_run(o, budget)), seconds=o.wall)
-               for step, o in zip(steps, run_tasks(tasks, pool, budget))]
+    statements, scope = roles if roles is not None else ([Statement("assertion")] * len(steps), Scope())
+    statements = [Statement("assertion") if s.tentative and s.role == "definition" and _profile_knows(step)
+                  else s for step, s in zip(steps, statements)]
+    judged = [k for k, statement in enumerate(statements)
+              if statement.role not in ("definition", "premise") or statement.tentative]
+    used = {k: scope.definitions_for(steps[k]) for k in judged}
+    tasks = [Task(_judge_task, (steps[k].lhs, steps[k].rhs, steps[k].relation, _chain_text(steps[k].chain), seconds,
+                                referents[k], mean, constants_before(declarations, steps[k].line), used[k]),
+                  seconds=hard) for k in judged]
+    results: list[StepResult] = [
+        StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)
+        for step, statement in zip(steps, statements)]
+    held: set[tuple[int, str]] = set()  # tentative premises that hold as assertions
+    for k, outcome in zip(judged, run_tasks(tasks, pool, budget)):
+        statement = statements[k]
+        value = outcome.value if outcome.ok else _not_run(outcome, budget)
+        if statement.tentative and value[0] != "valid":
+            continue  # a definition or premise after all: recorded, not judged
+        if statement.tentative:
+            held.add((steps[k].line, steps[k].tex))
+        role = "assertion" if statement.tentative else statement.role
+        role = role if role != "assertion" or steps[k].relation == "=" else "other"
+        results[k] = StepResult(steps[k], *value, seconds=outcome.wall, role=role,
+                                uses=tuple(line for _, _, line in used[k]))
+    scope = scope.without(held)
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:
@@ -684,7 +752,34 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
                                           + _equation_message(status, parameter, stated, "this line", detail),
                                           example, begin)
             solved.add(candidate)
-    return results
+    return [_set_aside_premises(result, scope) for result in results]
+
+
+def _profile_knows(step: ExtractedStep) -> bool:
+    r"""Whether the step's left side is a name the notation profile defines (``\mu_{a|b}``, ``\hat\mu``): then
+    a new-looking definition of it is an assertion about it, judged."""
+    matrix = looks_like_matrix(_chain_text(step.chain))
+    try:
+        name = parse(step.lhs, matrix=matrix, model_hint=_model_hint(_chain_text(step.chain)), seen=set())
+    except Exception:  # not a name the grammar reads: not one the profile knows either
+        return False
+    context = _matrix_context() if matrix else _scalar_context()
+    return isinstance(name, sp.Basic) and name in context.definitions
+
+
+def _set_aside_premises(result: StepResult, scope: Scope) -> StepResult:
+    """An invalid step that uses a name a premise speaks of: not checked (the premise may make it hold, and the
+    checker does not apply it), naming the premise; the counterexample without it is kept in the message."""
+    if result.verdict != "invalid":
+        return result
+    premises = scope.premises_for(result.source)
+    if not premises:
+        return result
+    named = "; ".join(f"{' '.join(tex.split())} (line {line})" for line, tex in premises[:3])
+    example = f" Without it: {result.message}" if result.message else ""
+    return replace(result, verdict="not_checked", method=None, counterexample=None,
+                   message=f"may hold given the premise {named}, which the checker does not apply.{example}",
+                   uses=tuple(sorted(set(result.uses) | {line for line, _ in premises})))
 
 
 def _equation_task(step: ExtractedStep, density: str | None, mean: str | None, candidates: list,
@@ -712,5 +807,6 @@ def _equation_task(step: ExtractedStep, density: str | None, mean: str | None, c
 
 
 def _replace(result: StepResult, verdict: str, method: str | None, message: str, counterexample, begin: float):
-    return replace(result, verdict=verdict, method=method, message=message,
+    """The result of a step judged as an equation (or as the solution of one)."""
+    return replace(result, verdict=verdict, method=method, message=message, role="equation",
                    counterexample=counterexample, seconds=result.seconds + time.perf_counter() - begin)

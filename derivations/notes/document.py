@@ -1,0 +1,228 @@
+r"""The document model between extraction and judging: each statement's role, read in order, and the scope the
+later statements are judged in (``../shared/DESIGN.md``, "The notes checker").
+
+Roles (:data:`ROLES`), given to each step:
+
+* **definition**: a step that introduces or redefines a name: its relation says so (``:=``, ``\coloneqq``,
+  ``\triangleq``, ``\stackrel{\text{def}}{=}``), or it is the first step of its chain and its left side is a
+  *name* (a letter or Greek letter with accents, a subscript and a power: ``r^2``, ``z_k``, ``\hat\sigma^2``)
+  that is new (not used in the document's math before, not a name the notation profile knows), or the prose
+  just before its block introduces it (``let``, ``define``, ``denote``, ``where``, ``we write``, ``we use``,
+  ``令``, ``记``, ``设``, ``其中``, ``定义``): then a known name is *redefined* (an author's own
+  ``\hat\sigma^2``), and the redefinition holds from there on.
+  A definition is recorded, never judged, and substituted in the later steps that use its name.
+* **premise**: what the author gives: a distribution (``\sim``), a model equation (a new name equal to an
+  expression with a noise term, ``y = Ax + b + \epsilon``), a structure (``Q^\top Q = I``; a factorisation
+  ``\Sigma = QDQ^\top`` or ``\Sigma = LL^\top`` introduced as such in the prose: "suppose", "assume",
+  "decompose", "Cholesky", "eigen", "orthogonal", ...), a value given to a name (``\mu = 2``, a matrix of
+  numbers). A value is substituted like a definition. Other premises are recorded, not judged, and the
+  checker does not apply them: a later step that uses their names and is false without them is *not checked*
+  (it may hold given the premise), never invalid.
+* **equation**: a step of a solving sequence (set by the judge, which solves it).
+* **other**: a relation that is not an equality claim (arrows, ``\propto``, ``\approx``, ``\in``, ``\to``).
+* **assertion**: everything else, judged in the scope.
+
+A role read from the form alone (a new name, a structure, a value, a model; not ``:=``, ``\sim`` or a prose
+cue) is *tentative*: the judge tries the step as an assertion first, and a step that holds is an assertion
+(``\Sigma^{-1}\Sigma = I``, a new name for what the notation profile already means); only one that does not
+hold keeps its role, unjudged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .extract import Extraction, ExtractedStep, find_blocks
+from .sources import LATEX
+
+__all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
+
+ROLES = ("definition", "premise", "equation", "assertion", "other")
+
+_DEFINING_RELATIONS = {":=", "=:"}
+_PREMISE_RELATIONS = {"sim", "in"}
+_OTHER_RELATIONS = {"implies", "iff", "therefore", "implied by", "to", "propto", "approx", "<", ">", "<=", ">=",
+                    "!=", "equiv"}
+
+_ACCENTS = r"(?:\\(?:hat|bar|tilde|widehat|widetilde|overline|check|breve|dot|ddot|vec|mathbf|boldsymbol|bm|mathrm|mathcal|mathbb|mathit|mathsf|operatorname)\s*)"
+_CORE = r"(?:\\[a-zA-Z]+|[A-Za-z])"
+_NAME = re.compile(
+    rf"^(?P<core>{_ACCENTS}*(?:\{{\s*{_ACCENTS}*{_CORE}\s*\}}|{_CORE}))"
+    r"(?P<sub>_(?:\{[^{}]*\}|[A-Za-z0-9]|\\[a-zA-Z]+))?"
+    r"(?P<power>\^(?:\{\s*[0-9]\s*\}|[0-9]))?"
+    r"(?P<sub2>_(?:\{[^{}]*\}|[A-Za-z0-9]|\\[a-zA-Z]+))?$")
+#: letters and macros that are operators or constants, never names a document defines
+_NOT_NAMES = {r"\sum", r"\prod", r"\int", r"\log", r"\ln", r"\exp", r"\det", r"\operatorname", r"\frac", r"\pi",
+              r"\infty", r"\partial", r"\nabla", r"\mathbb", r"\left", r"\right", r"\sqrt", r"\max", r"\min",
+              r"\arg", r"\lim", r"\tr", r"\cdot", r"\text", r"\mathrm", "e", "d", "E", "P"}
+#: names the notation profile knows (judged as assertions unless the prose redefines them)
+_KNOWN = re.compile(r"^(?:\\(?:hat|bar|widehat|overline)\s*\{?\s*(?:\\mu|\\sigma|x|\\Sigma|\\theta)\b"
+                    r"|\\mu_\{?(?:ML|MLE)\}?|\\sigma\^2_\{?(?:ML|MLE)\}?|\\ell|\\mathcal\s*\{?\s*L|L$|\\Lambda)")
+_NOISE = re.compile(r"\\(?:epsilon|varepsilon|eta|xi)(?![a-zA-Z])|\\mathbf\s*\{?\s*[en]\b|\bnoise\b")
+_DEFINITION_CUES = re.compile(
+    r"\b(?:let|define[sd]?|defining|denot(?:e|es|ed|ing)|where|we\s+write|we\s+use|write|set|put|call(?:ed)?|"
+    r"introduce|shorthand|abbreviat\w*)\b|令|记|设|其中|定义|表示",
+    re.IGNORECASE)
+_PREMISE_CUES = re.compile(
+    r"\b(?:suppose|assum\w*|given|decompos\w*|factori[sz]\w*|cholesky|eigen\w*|orthogonal|orthonormal|diagonal|"
+    r"triangular|symmetric|positive[- ]definite|model|spectral)\b|假设|分解|正交|对角|模型",
+    re.IGNORECASE)
+_NUMBER = re.compile(r"^-?\s*(?:\d+(?:\.\d+)?|\\frac\s*\{\s*-?\d+\s*\}\s*\{\s*\d+\s*\}|\\tfrac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\})$")
+_NUMERIC_MATRIX = re.compile(r"^\\begin\{[pbvB]?matrix\}[\s\d.,&\\\-+/{}frac]*\\end\{[pbvB]?matrix\}$")
+_PRODUCT_OF_MATRICES = re.compile(r"^(?:\s*(?:\\[A-Za-z]+|[A-Z])(?:\s*\^\s*(?:\{?\s*(?:\\top|T|-1|\\mathrm\{T\}|\\intercal)\s*\}?))?)+\s*$")
+_IDENTITY = re.compile(r"^\s*(?:I|I_\{?\w+\}?|\\mathbf\s*\{?\s*I\s*\}?|\\mathbb\s*\{?\s*I\s*\}?)\s*$")
+_TOKEN = re.compile(r"\\[a-zA-Z]+|[A-Za-z]")
+
+
+def _compact(tex: str) -> str:
+    return re.sub(r"\s+|(?<!\\)[{}]", "", tex)
+
+
+def name_of(tex: str) -> str | None:
+    r"""The name a side is, if it is one, in compact form without its power (``r^2`` -> ``r``,
+    ``\hat{\sigma}^2`` -> ``\hat\sigma``, ``z_{k}`` -> ``z_k``), else None."""
+    found = _NAME.match(tex.strip())
+    if not found:
+        return None
+    core = found.group("core")
+    if re.sub(_ACCENTS, "", core).strip("{} ") in _NOT_NAMES:
+        return None
+    return _compact(core + (found.group("sub") or "") + (found.group("sub2") or ""))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What the document model says of one step: its role, the name it defines or the premise it states."""
+
+    role: str
+    name: str | None = None  # a definition's (or a value premise's) name, compact
+    detail: str = ""  # the reason for the role, for the report
+    #: read from the form alone (a new name, a structure, a value, a model), not from ``:=``, ``\sim`` or the
+    #: prose: the judge first tries the step as an assertion, and keeps the role only if it does not hold
+    tentative: bool = False
+
+
+@dataclass
+class Scope:
+    r"""The document's definitions and premises in reading order, for the judge: ``definitions`` are
+    (line, name, lhs, rhs): substituted in later steps; ``premises`` are (line, tex, names): the checker does not
+    apply them, so a later step that uses one of ``names`` is not invalid without them."""
+
+    definitions: list[tuple[int, str, str, str]] = field(default_factory=list)
+    premises: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
+
+    def without(self, lines_and_texts: set[tuple[int, str]]) -> "Scope":
+        """The scope without the premises at these (line, tex): tentative premises that held as assertions."""
+        return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts])
+
+    def definitions_for(self, step: ExtractedStep) -> tuple[tuple[str, str, int], ...]:
+        """(lhs, rhs, line) of the definitions before the step whose name it uses, the last of each name."""
+        text = _compact(step.lhs + " " + step.rhs)
+        chosen: dict[str, tuple[str, str, int]] = {}
+        for line, name, lhs, rhs in self.definitions:
+            if line > step.line or (line == step.line and lhs == step.lhs and rhs == step.rhs):
+                continue
+            if _uses(text, name):
+                chosen[name] = (lhs, rhs, line)
+        return tuple(chosen.values())
+
+    def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
+        """(line, tex) of the premises before the step that speak of a name it uses."""
+        used = set(_TOKEN.findall(step.lhs + " " + step.rhs))
+        return [(line, tex) for line, tex, names in self.premises if line <= step.line and names & used]
+
+
+def _uses(compact_text: str, name: str) -> bool:
+    core = re.sub(r"\^\d$", "", name)
+    return re.search(rf"(?<![A-Za-z\\]){re.escape(core)}(?![A-Za-z])", compact_text) is not None
+
+
+def _prose_before(extraction: Extraction) -> dict[int, str]:
+    """For each display block number, the prose just before it (up to 240 characters after the previous
+    block), math blanked."""
+    text = extraction.document.text
+    blocks = [b for b in find_blocks(text, latex=extraction.document.dialect == LATEX) if not b.inline]
+    before: dict[int, str] = {}
+    previous_end = 0
+    for block in blocks:
+        start = max(previous_end, block.start - 240)
+        before[block.number] = re.sub(r"\$[^$]*\$", " ", text[start:block.start])
+        previous_end = block.start + len(block.text)
+    return before
+
+
+def _is_value(tex: str) -> bool:
+    compact = tex.strip()
+    return bool(_NUMBER.match(compact) or _NUMERIC_MATRIX.match(" ".join(compact.split())))
+
+
+def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list[Statement], Scope]:
+    """The role of each of ``steps`` (the extraction's steps, in order, possibly with its inline steps) and
+    the scope they build (see the module docstring for the rules)."""
+    prose = _prose_before(extraction)
+    scope = Scope()
+    seen: set[str] = set()  # names used in the math so far
+    statements: list[Statement] = []
+    chain_first: set[int] = set()
+    previous_chain = None
+    for index, step in enumerate(steps):
+        if step.chain is not previous_chain:
+            chain_first.add(index)
+            previous_chain = step.chain
+    for index, step in enumerate(steps):
+        defined = {name for _, name, _, _ in scope.definitions}
+        statement = _role(step, index in chain_first, seen, prose.get(step.block, "") if not step.inline else "",
+                          defined)
+        statements.append(statement)
+        if statement.role == "definition" and statement.name:
+            scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
+        elif statement.role == "premise":
+            if statement.name and _is_value(step.rhs):
+                scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
+            else:
+                names = frozenset(_TOKEN.findall(step.lhs + " " + step.rhs)) - {"T", r"\top", r"\sim", r"\mathcal",
+                                                                                  r"\mathbf", r"\mathrm", "N"}
+                scope.premises.append((step.line, step.tex, names))
+        for side in (step.lhs, step.rhs):
+            seen.update(_names_in(side))
+    return statements, scope
+
+
+def _names_in(tex: str) -> set[str]:
+    """The compact names a side mentions (each letter or macro, with and without its subscript)."""
+    compact = _compact(tex)
+    names = set(re.findall(r"\\[a-zA-Z]+(?:_\\?[A-Za-z0-9]+)?|[A-Za-z](?:_\\?[A-Za-z0-9]+)?", compact))
+    return names | {re.sub(r"_.*$", "", n) for n in names}
+
+
+def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str, defined: set[str]) -> Statement:
+    if step.relation in _DEFINING_RELATIONS:
+        name = name_of(step.lhs if step.relation == ":=" else step.rhs)
+        return Statement("definition", name, f"definition of {step.lhs if step.relation == ':=' else step.rhs}")
+    if step.relation in _PREMISE_RELATIONS:
+        return Statement("premise", None, f"premise: {step.lhs} {'~' if step.relation == 'sim' else 'in'} ...")
+    if step.relation in _OTHER_RELATIONS:
+        return Statement("other")
+    if step.relation != "=":
+        return Statement("other")
+    if _IDENTITY.match(step.rhs) and _PRODUCT_OF_MATRICES.match(step.lhs) and "^" in step.lhs:
+        return Statement("premise", None, f"premise: {step.lhs} = {step.rhs.strip()} (a structure)", True)
+    if not first_of_chain:
+        return Statement("assertion")
+    name = name_of(step.lhs)
+    if name is None:
+        return Statement("assertion")
+    cue = prose.strip()[-160:]
+    introduced = bool(_DEFINITION_CUES.search(cue))
+    new = not _names_in(step.lhs) & seen and not _KNOWN.match(step.lhs.strip())
+    if _NOISE.search(step.rhs) and (new or introduced or _PREMISE_CUES.search(cue)):
+        return Statement("premise", None, f"premise: the model {step.lhs} = {step.rhs}", not introduced)
+    if _is_value(step.rhs) and name not in defined and not _KNOWN.match(step.lhs.strip()):
+        return Statement("premise", name, f"premise: {step.lhs} is given the value {step.rhs}", not introduced)
+    if _PREMISE_CUES.search(cue) and _PRODUCT_OF_MATRICES.match(step.rhs) and re.search(r"[A-Z\\]", step.rhs):
+        return Statement("premise", None, f"premise: {step.lhs} = {step.rhs} (a structure)", True)
+    if new or introduced:
+        what = "definition" if new else "redefinition"
+        return Statement("definition", name, f"{what} of {step.lhs.strip()}", not introduced)
+    return Statement("assertion")

@@ -1,0 +1,118 @@
+r"""The document model (issue 12, ``derivations.notes.document``): roles read in order, definitions and values
+substituted in later steps, premises the checker does not apply set aside. Each rule is tested with a wrong
+step next to the right one, so that a rule that hides errors fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from derivations.cli import main
+from derivations.notes.check import check_document
+from derivations.notes.document import name_of, read_roles
+from derivations.notes.extract import extract
+
+
+def _write(tmp_path: Path, text: str, name: str = "notes.md") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _roles(tmp_path: Path, text: str) -> list[tuple[str, str, str]]:
+    found = extract(_write(tmp_path, text))
+    statements, _ = read_roles(found, found.steps)
+    return [(s.lhs, s.rhs, statement.role) for s, statement in zip(found.steps, statements)]
+
+
+def _verdicts(tmp_path: Path, text: str) -> list[tuple[str, str, str]]:
+    report = check_document(_write(tmp_path, text), pool=None)
+    return [(r.rhs, r.role, r.verdict) for r in report.results]
+
+
+@pytest.mark.parametrize("tex, name", [("r^2", "r"), (r"\hat{\sigma}^2", r"\hat\sigma"), ("z_{k}", "z_k"),
+                                       (r"\Delta", r"\Delta"), ("a + b", None), ("p(x)", None), (r"\sum", None)])
+def test_name_of(tex, name) -> None:
+    assert name_of(tex) == name
+
+
+def test_roles_of_definitions_premises_and_assertions(tmp_path) -> None:
+    text = ("Let $x_i \\sim \\mathcal{N}(\\mu, \\sigma^2)$.\n\n$$ x_i \\sim \\mathcal{N}(\\mu, \\sigma^2) $$\n\n"
+            "$$ r^2 = (x - m)^2 $$\n\n$$ \\Delta := a + b $$\n\n$$ y = A x + b + \\epsilon $$\n\n"
+            "Suppose the decomposition\n$$ Q^\\top Q = I $$\n\n$$ \\mu = 2 $$\n\n"
+            "$$ \\frac{1}{N}\\sum_{i=1}^{N} x_i = \\hat\\mu $$\n\n$$ x_1 - x_1 = 0 \\Rightarrow x_2 = x_2 $$\n")
+    assert [role for _, _, role in _roles(tmp_path, text)] == [
+        "premise", "definition", "definition", "premise", "premise", "premise", "assertion", "assertion", "other",
+        "assertion"]
+
+
+def test_a_known_name_is_redefined_only_when_the_prose_says_so(tmp_path) -> None:
+    plain = "$$ \\hat\\sigma^2 = \\frac{1}{N-1}\\sum_{i=1}^{N}(x_i - \\bar x)^2 $$\n"
+    assert _roles(tmp_path, plain)[0][2] == "assertion"
+    cued = "We define the unbiased version\n\n" + plain
+    assert _roles(tmp_path, cued)[0][2] == "definition"
+
+
+def test_a_definition_is_substituted_later(tmp_path) -> None:
+    text = "Let\n$$ r^2 = a^2 + b^2 $$\nthen\n$$ r^2 - a^2 = b^2 $$\n$$ r^2 - b^2 = 2 a^2 $$\n"
+    assert _verdicts(tmp_path, text) == [("a^2 + b^2", "definition", "not_checked"),
+                                         ("b^2", "assertion", "valid"), ("2 a^2", "assertion", "invalid")]
+
+
+def test_an_own_unbiased_estimator_wins_from_its_definition_on(tmp_path) -> None:
+    text = ("We use the unbiased version,\n$$ \\hat\\sigma^2 = \\frac{1}{N-1}\\sum_{i=1}^{N}(x_i - \\bar x)^2 $$\n"
+            "so that\n$$ \\mathbb{E}[\\hat\\sigma^2] = \\sigma^2 $$\n"
+            "$$ \\mathbb{E}[\\hat\\sigma^2] = \\frac{N-1}{N}\\sigma^2 $$\n")
+    assert [v for _, _, v in _verdicts(tmp_path, text)] == ["not_checked", "valid", "invalid"]
+
+
+def test_a_value_given_to_a_name_is_used(tmp_path) -> None:
+    text = "Take\n$$ \\mu = 2 $$\nthen\n$$ \\mu^2 + 1 = 5 $$\n$$ \\mu^2 - 1 = 4 $$\n"
+    assert [(role, v) for _, role, v in _verdicts(tmp_path, text)] == [
+        ("premise", "not_checked"), ("assertion", "valid"), ("assertion", "invalid")]
+
+
+def test_a_step_that_may_rest_on_a_premise_is_not_invalid(tmp_path) -> None:
+    text = ("Suppose $Q$ is orthogonal:\n$$ Q^\\top Q = I $$\nThen\n$$ (Q^\\top Q)^{-1} = I $$\n"
+            "$$ \\Sigma_{aa} + \\Sigma_{bb} = \\Sigma_{bb} $$\n")
+    results = check_document(_write(tmp_path, text), pool=None).results
+    assert [(r.role, r.verdict) for r in results] == [("premise", "not_checked"), ("assertion", "not_checked"),
+                                                      ("assertion", "invalid")]
+    assert "may hold given the premise Q^\\top Q = I (line 2)" in results[1].message and results[1].uses == (2,)
+
+
+def test_a_definition_the_checker_cannot_read_leaves_its_users_not_checked(tmp_path) -> None:
+    text = "Let\n$$ \\Delta = \\frac{1}{2} \\oint f $$\n$$ 2\\Delta = 1 $$\n"
+    results = check_document(_write(tmp_path, text), pool=None).results
+    assert results[1].verdict == "not_checked" and "defined on line 2" in results[1].message
+
+
+def test_json_and_text_show_roles(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "Let\n$$ r^2 = a^2 + b^2 $$\n$$ r^2 - a^2 = b^2 $$\n")
+    assert main(["check", "--format", "json", str(path)]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["role"], r["uses"]) for r in records] == [("definition", []), ("assertion", [2])]
+    main(["check", str(path)])
+    out = capsys.readouterr().out
+    assert f"{path}:2: DEFINITION: r^2 = a^2 + b^2" in out and "definition of r^2: recorded, not judged" in out
+    assert "1 definitions and premises (recorded, not judged)" in out
+
+
+def test_github_format_annotates_each_invalid_step(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "$$ 1 + 1 = 2 $$\n\n$$ (a+b)^2 = a^2 + b^2 $$\n\n$$ x, y = 1 $$\n")
+    assert main(["check", "--format", "github", str(path)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 1 and errors[0].startswith(f"::error file={path},line=3,title=invalid step::(a+b)^2 = ")
+    assert "counterexample" in errors[0].lower() and "\n" not in errors[0]
+    assert lines[-1].startswith("3 steps: 1 valid")
+
+
+def test_explain_prints_the_scope(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "Let\n$$ r^2 = a^2 + b^2 $$\nSuppose\n$$ Q^\\top Q = I $$\n$$ r^2 - a^2 = b^2 $$\n")
+    main(["check", "--explain", str(path)])
+    out = capsys.readouterr().out
+    assert "scope: 1 definitions and values, 1 premises the checker does not apply" in out
+    assert "line 2: r^2 := a^2 + b^2" in out and "line 4: premise Q^\\top Q = I" in out
