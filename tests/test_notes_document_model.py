@@ -116,3 +116,13 @@ def test_explain_prints_the_scope(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "scope: 1 definitions and values, 1 premises the checker does not apply" in out
     assert "line 2: r^2 := a^2 + b^2" in out and "line 4: premise Q^\\top Q = I" in out
+
+
+def test_a_definition_read_with_another_shape_is_never_substituted(tmp_path) -> None:
+    r"""Adversarial: a scatter matrix S defined by a sum the grammar reads as a scalar must not make
+    Sigma^{-1} S Sigma^{-1} = Sigma^{-2} S (false: matrices do not commute) valid."""
+    text = ("Let\n$$ \\mathbf{S} = \\sum_{i=1}^{N}(\\mathbf{x}_i - \\bar{\\mathbf{x}})(\\mathbf{x}_i - \\bar{\\mathbf{x}})^\\top $$\n"
+            "$$ \\Sigma^{-1}\\mathbf{S}\\Sigma^{-1} = \\Sigma^{-2}\\mathbf{S} $$\n")
+    results = check_document(_write(tmp_path, text), pool=None).results
+    assert results[1].verdict != "valid"
+    assert "another shape" in results[1].message

@@ -111,10 +111,18 @@ class Scope:
 
     definitions: list[tuple[int, str, str, str]] = field(default_factory=list)
     premises: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
+    #: (line, the document's name, the profile's name) from a distribution premise the profile models:
+    #: ``X_i \sim \mathcal{N}(m, v)`` renames the letter X to x, m to \mu and v to \sigma^2 in later steps
+    renames: list[tuple[int, str, str]] = field(default_factory=list)
 
     def without(self, lines_and_texts: set[tuple[int, str]]) -> "Scope":
         """The scope without the premises at these (line, tex): tentative premises that held as assertions."""
-        return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts])
+        return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts],
+                     list(self.renames))
+
+    def renames_for(self, step: ExtractedStep) -> tuple[tuple[str, str], ...]:
+        """(the document's name, the profile's name) of the renames stated before the step."""
+        return tuple((name, profile) for line, name, profile in self.renames if line <= step.line)
 
     def definitions_for(self, step: ExtractedStep) -> tuple[tuple[str, str, int], ...]:
         """(lhs, rhs, line) of the definitions before the step whose name it uses, the last of each name."""
@@ -162,6 +170,11 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
     the scope they build (see the module docstring for the rules)."""
     prose = _prose_before(extraction)
     scope = Scope()
+    math_text = " ".join(_compact(s.lhs + " " + s.rhs) for s in extraction.steps + extraction.inline_steps)
+    if _capital_p_is_a_density(math_text):
+        scope.renames.append((0, "P", "p"))
+    if re.search(r"\\(?:ln|log)\\mathcalL", math_text):  # \ln\mathcal{L}: then \mathcal{L} is the likelihood
+        scope.renames.append((0, r"\mathcal{L}", "L"))
     seen: set[str] = set()  # names used in the math so far
     statements: list[Statement] = []
     chain_first: set[int] = set()
@@ -178,8 +191,11 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
         if statement.role == "definition" and statement.name:
             scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
         elif statement.role == "premise":
+            modelled = _modelled_distribution(step, math_text) if step.relation == "sim" else None
             if statement.name and _is_value(step.rhs):
                 scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
+            elif modelled is not None:
+                scope.renames.extend((step.line, name, profile) for name, profile in modelled)
             else:
                 names = frozenset(_TOKEN.findall(step.lhs + " " + step.rhs)) - {"T", r"\top", r"\sim", r"\mathcal",
                                                                                   r"\mathbf", r"\mathrm", "N"}
@@ -187,6 +203,56 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
         for side in (step.lhs, step.rhs):
             seen.update(_names_in(side))
     return statements, scope
+
+
+_GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$", re.DOTALL)
+_DATA_VARIABLE = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*)?\{?\s*(?P<letter>[xX])\s*\}?"
+                            r"(?:_\s*\{?\s*[a-z]\s*\}?|\^\s*\{\s*\(\s*[a-z]\s*\)\s*\})?$")
+#: the stacked blocks (x_a; x_b) or (x_1; x_2) of the profile's partitioned Gaussian
+_PARTITIONED = re.compile(r"^(?:\\left\s*\(\s*)?\\begin\{[pb]matrix\}\s*(?P<letter>x)_\{?([a1])\}?\s*\\\\\s*x_\{?([b2])\}?\s*"
+                          r"\\end\{[pb]matrix\}(?:\s*\\right\s*\))?$")
+_PROFILE_MEANS = {r"\mu", r"\boldsymbol\mu", r"\bm\mu", r"\mathbf\mu"}
+_PROFILE_VARIANCES = {r"\sigma^2", r"\Sigma", r"\boldsymbol\Sigma", r"\bm\Sigma", r"\mathbf\Sigma"}
+
+
+def _modelled_distribution(step: ExtractedStep, math_text: str) -> list[tuple[str, str]] | None:
+    r"""The renames that make a distribution premise the notation profile's own (the data x_i iid
+    N(\mu, \sigma^2), or a vector x ~ N(\mu, \Sigma)): [] if it already is, None if the profile does not
+    model it (another variable, a mean that is not a name, a profile name the document uses otherwise)."""
+    variable = _DATA_VARIABLE.match(step.lhs.strip()) or _PARTITIONED.match(" ".join(step.lhs.split()))
+    distribution = _GAUSSIAN.match(step.rhs.strip())
+    if not variable or not distribution:
+        return None
+    arguments = [a for a in re.split(r",(?![^{}()]*[})])", distribution.group("args")) if a.strip()]
+    if len(arguments) != 2:
+        return None
+    mean, variance = (a.strip() for a in arguments)
+    renames: list[tuple[str, str]] = []
+    if variable.group("letter") == "X":
+        renames.append(("X", "x"))
+    own = _compact(step.lhs + " " + step.rhs)
+    elsewhere = math_text.replace(own, " ")
+    if _compact(mean) not in _PROFILE_MEANS:
+        if name_of(mean) is None or _uses(elsewhere, r"\mu"):
+            return None
+        renames.append((mean, r"\mu"))
+    if _compact(variance) not in _PROFILE_VARIANCES:
+        squared = re.fullmatch(r"(.+?)\^\s*\{?\s*2\s*\}?", variance)
+        if squared and name_of(squared.group(1)) and not _uses(elsewhere, r"\sigma"):
+            renames.append((squared.group(1), r"\sigma"))
+        elif name_of(variance) and re.match(r"\\[A-Z]|[A-Z]", variance) and not _uses(elsewhere, r"\Sigma"):
+            renames.append((variance, r"\Sigma"))
+        elif name_of(variance) and not _uses(elsewhere, r"\sigma"):
+            renames.append((variance, r"\sigma^2"))
+        else:
+            return None
+    return renames
+
+
+def _capital_p_is_a_density(math_text: str) -> bool:
+    """Whether the document writes densities ``P(x)``: every letter P in its math is applied to a bracket."""
+    uses = list(re.finditer(r"(?<![A-Za-z\\])P(?![A-Za-z])", math_text))
+    return bool(uses) and all(math_text.startswith("(", m.end()) for m in uses)
 
 
 def _names_in(tex: str) -> set[str]:

@@ -158,14 +158,16 @@ def _match_zero(value, other):
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
                mean: str | None = None, constants: frozenset = frozenset(),
-               definitions: tuple = ()) -> tuple[str, str | None, str, dict | None]:
-    """(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
+               definitions: tuple = (), renames: tuple = ()) -> tuple[str, str | None, str, dict | None]:
+    r"""(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
     ``mean``: the notes' name for the mean, if not mu (see :func:`mean_name`). ``constants``: the letters
     the notes declare constants (:func:`.scope.declared_constants`). ``definitions``: the document's
     definitions the step uses, (lhs, rhs, line) in order (:class:`.document.Scope`): each name is replaced by
-    its definition; a step that uses a definition the checker cannot read is not checked.
+    its definition; a step that uses a definition the checker cannot read is not checked. ``renames``: (the
+    document's name, the profile's name) from the distribution premises the profile models (``X`` -> ``x``,
+    ``m`` -> ``\mu``), applied after the definitions.
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
@@ -175,6 +177,15 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     if density is None:
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
+    if definitions:
+        try:
+            _user_definitions(definitions, matrix, _model_hint(chain_text), density, mean, Reading(), constants)
+        except Unparsed as exc:
+            return "not_checked", None, exc.reason, None
+        for name_tex, value_tex, _ in definitions:
+            lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
+    for name_tex, profile_tex in renames:
+        lhs, rhs = _rename(lhs, name_tex, profile_tex), _rename(rhs, name_tex, profile_tex)
     try:
         readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text)
     except Undetermined as exc:
@@ -187,23 +198,124 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     verdicts = []
     for reading, left, right in readings:
         context = _context(matrix, reading)
-        if definitions:
-            try:
-                user = _user_definitions(definitions, matrix, _model_hint(chain_text), density, mean, reading,
-                                         constants)
-            except Unparsed as exc:
-                return "not_checked", None, exc.reason, None
-            context = replace(context, definitions={**context.definitions, **user})
-        verdicts.append((reading, _model_sizes_misfit(left, right, model, _check_parsed(left, right, context,
-                                                                                        seconds))))
+        verdict = _model_sizes_misfit(left, right, model, _check_parsed(left, right, context, seconds))
+        verdicts.append((reading, _data_values_unknown(left, right, _partition_sizes_misfit(left, right, verdict))))
     return _combine(verdicts)
+
+
+_PARTITION = {pt.m + pt.n}
+
+
+def _partition_sizes_misfit(left, right, verdict: tuple) -> tuple:
+    """Sides of shapes (p, p) and (m + n, m + n) (a matrix written as its blocks): the notes partition it, the
+    checker's sizes p and m + n are its own: not checked rather than invalid."""
+    status, _, message, _ = verdict
+    shapes = {_shape(left), _shape(right)}
+    if status != "invalid" or None in shapes or len(shapes) != 2:
+        return verdict
+    sizes = {size for shape in shapes for size in shape}
+    if sizes & _PARTITION and not all(s in _PARTITION or s == 1 for s in sizes):
+        return ("not_checked", None, f"the notes write a matrix as its blocks; its size and the blocks' (m + n) "
+                f"are the checker's own sizes, which the notes do not relate ({message})", None)
+    return verdict
+
+
+def _is_estimate(symbol) -> bool:
+    return "hat" in str(symbol) or str(symbol) in ("xbar", "s^2")
+
+
+def _data_values_unknown(left, right, verdict: tuple) -> tuple:
+    """A number on one side and the data or an estimate on the other (``\\hat\\mu = \\frac{1 + 3 + 4}{3}``): a
+    value computed from data the checker has not read; not checked rather than invalid."""
+    status, _, message, _ = verdict
+    if status != "invalid":
+        return verdict
+    sides = [side for side in (left, right) if isinstance(side, sp.Basic)]
+    if len(sides) != 2 or _shape(left) or _shape(right):
+        return verdict
+    numbers = [side for side in sides if not side.free_symbols and side != 0]
+    data = [side for side in sides if side.has(sp.Indexed) or any(_is_estimate(a) for a in side.free_symbols)]
+    if numbers and data:
+        return ("not_checked", None, "a value computed from the data, whose values the checker does not read "
+                f"(as an identity: {message})", None)
+    return verdict
+
+
+_NAME_TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|[^\s{}]")
+
+
+def _name_tokens(name_tex: str) -> tuple[list[str], str | None]:
+    """The tokens of a defined name without its power (``\\mathbf{S}`` -> [\\mathbf, S]; ``z_{k}`` -> [z, _, k])
+    and the power it was written with (``r^2`` -> "2"), if any."""
+    power = re.search(r"\^\s*\{?\s*(\d)\s*\}?\s*(?:_.*)?$", name_tex)
+    core = name_tex[:power.start()] + (name_tex[power.end(1):].lstrip(" }") if power else "") if power else name_tex
+    return _NAME_TOKEN.findall(core), power.group(1) if power else None
+
+
+def _match_name(text: str, at: int, tokens: list[str]) -> int | None:
+    """The end of the name ``tokens`` written at ``at`` (braces and spaces between its tokens allowed)."""
+    if tokens[0][0] != "\\" and at and (text[at - 1].isalpha() or text[at - 1] == "\\"):
+        return None
+    k, opened = at, 0
+    for number, token in enumerate(tokens):
+        while number and k < len(text) and text[k] in " {":
+            opened += text[k] == "{"
+            k += 1
+        if not text.startswith(token, k):
+            return None
+        k += len(token)
+        if token[0] == "\\" and token[1:].isalpha() and k < len(text) and text[k].isalpha():
+            return None  # \sigma is not \sigmaX
+        while opened and k < len(text) and text[k] in " }":
+            opened -= text[k] == "}"
+            k += 1
+    if opened or (k < len(text) and (text[k].isalpha() and tokens[-1].isalpha() or text[k] == "_")):
+        return None  # a longer name, or the name with a subscript (another object)
+    return k
+
+
+def _rename(text: str, name_tex: str, profile_tex: str) -> str:
+    """A document's name replaced by the profile's: a single letter everywhere it is a letter of its own
+    (``X_i`` -> ``x_i``, ``\\bar X`` -> ``\\bar x``), any other name as :func:`substitute_name` does."""
+    if re.fullmatch(r"[A-Za-z]", name_tex):
+        return re.sub(rf"(?<![A-Za-z\\]){name_tex}(?![A-Za-z])", profile_tex, text)
+    return substitute_name(text, name_tex, profile_tex)
+
+
+def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
+    r"""``text`` with every occurrence of the defined name replaced by its definition, as a group:
+    ``\Delta`` -> ``{\left(value\right)}``; a name defined with a power (``r^2 = value``) is replaced with that
+    power by the value, and alone by its root."""
+    tokens, power = _name_tokens(name_tex.strip())
+    if not tokens:
+        return text
+    plain = re.fullmatch(r"\s*(?:\\[a-zA-Z]+|[A-Za-z])\s*", value_tex)  # a name for a name: no group needed
+    group = f" {value_tex.strip()} " if plain else f"{{\\left({value_tex}\\right)}}"
+    out, k = [], 0
+    while k < len(text):
+        end = _match_name(text, k, tokens) if text.startswith(tokens[0], k) else None
+        if end is None:
+            out.append(text[k])
+            k += 1
+            continue
+        written_power = re.match(r"\s*\^\s*(?:\{\s*(\d)\s*\}|(\d))", text[end:]) if power else None
+        if power and written_power and (written_power.group(1) or written_power.group(2)) == power:
+            out.append(group)
+            end += written_power.end()
+        elif power:
+            out.append(f"{{\\left({value_tex}\\right)^{{1/{power}}}}}")
+        else:
+            out.append(group)
+        k = end
+    return "".join(out)
 
 
 def _user_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,
                       reading: Reading, constants: frozenset) -> dict:
-    """The document's definitions as a mapping for the checker's context: name -> its expression (a name
-    written with a power, ``r^2 = e``, maps r to e^(1/2)); later definitions of a name win. Unparsed naming the
-    definition if one cannot be read (its left side is not a name, or a side does not parse)."""
+    """The document's definitions as a mapping (name -> its expression; a name written with a power,
+    ``r^2 = e``, maps r to e^(1/2)), each checked to be readable and of its name's shape; later definitions of
+    a name win. Unparsed naming the definition if one cannot be read (its left side is not a name, a side does
+    not parse, or its value reads with another shape than its name)."""
     mapping: dict = {}
     for lhs, rhs, line in definitions:
         try:
@@ -221,6 +333,9 @@ def _user_definitions(definitions: tuple, matrix: bool, hint: str, density: str 
                 isinstance(value, sp.Basic) and key in value.free_symbols):
             raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
                                 f"substitute")
+        if _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
+            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} by an expression that the checker reads "
+                                f"with another shape ({_shape(value) or 'a scalar'} for {_shape(key) or 'a scalar'})")
         mapping[key] = value
     return mapping
 
@@ -487,13 +602,13 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
 
 
 def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
-                mean: str | None, constants: frozenset, definitions: tuple = ()) -> tuple:
+                mean: str | None, constants: frozenset, definitions: tuple = (), renames: tuple = ()) -> tuple:
     """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
     step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
-    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions)
+    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames)
 
 
 def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
@@ -619,6 +734,9 @@ def _judge_equation(equation: _Equation, parameter, value, seconds: float):
     """The equation with the solution substituted, judged (through the checker) against 0."""
     context = _scalar_context()
     residual = equation.expr.subs(parameter, value)
+    mu, mu_hat = sp.Symbol("mu", real=True), sp.Symbol("muhat", real=True)
+    if parameter != mu and residual.has(mu) and sp.sympify(value).has(mu_hat):
+        residual = residual.subs(mu, mu_hat)  # a solution in mu_hat: both score equations solved together
     start = Step(residual, "equation at the stated solution", Relation.START)
     verdict = check_step(start, Step(sp.Integer(0), "notes"), context, seconds=seconds)
     if verdict.status is Status.NOT_CHECKED and "time limit" in verdict.message:
@@ -688,7 +806,8 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
               if statement.role not in ("definition", "premise") or statement.tentative]
     used = {k: scope.definitions_for(steps[k]) for k in judged}
     tasks = [Task(_judge_task, (steps[k].lhs, steps[k].rhs, steps[k].relation, _chain_text(steps[k].chain), seconds,
-                                referents[k], mean, constants_before(declarations, steps[k].line), used[k]),
+                                referents[k], mean, constants_before(declarations, steps[k].line), used[k],
+                                scope.renames_for(steps[k])),
                   seconds=hard) for k in judged]
     results: list[StepResult] = [
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)
@@ -746,7 +865,8 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
         results[index] = _replace(result, status, method, _equation_message(status, parameter, stated, where,
                                                                             detail), example, begin)
         own = results[candidate]
-        if bare or own.message.startswith("unparsed"):
+        if bare or own.message.startswith("unparsed") or (status == "valid" and own.verdict == "invalid"):
+            # the stated solution is what the notes mean by the estimate (sigma_hat^2 with a known mean)
             results[candidate] = _replace(own, status, method,
                                           f"the solution of the equation on {steps[index].place}: "
                                           + _equation_message(status, parameter, stated, "this line", detail),

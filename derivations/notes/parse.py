@@ -186,7 +186,32 @@ def normalise(tex: str) -> str:
     # plain-letter operator names directly followed by a bracket: Var(..), Cov[..], tr(..)
     s = re.sub(r"(?<![\\a-zA-Z])(Var|Cov|var|cov|tr|Tr|diag)\s*(?=[(\[])", lambda mo: _WORD_OPERATORS[mo.group(1)], s)
     s = re.sub(r"\\(Var|Cov|E|tr|diag|det)(?=[a-zA-Z])", r"\\\1 ", s)
-    return _determinant_bars(s)
+    return _determinant_bars(_squared_operators(s))
+
+
+_SQUARED_OPERATOR = re.compile(r"\\(E|Var)\s*\^\s*(?:\{\s*2\s*\}|2)\s*(?=[\[(])")
+_CLOSING = {"[": "]", "(": ")"}
+
+
+def _squared_operators(s: str) -> str:
+    r"""``\E^2[X]`` (a common shorthand) rewritten as ``(\E[X])^{2}``: the square of the expectation."""
+    while True:
+        found = _SQUARED_OPERATOR.search(s)
+        if not found:
+            return s
+        opening = found.end()
+        depth, k = 0, opening
+        while k < len(s):
+            if s[k] in "[(":
+                depth += 1
+            elif s[k] in "])":
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        if k >= len(s) or s[k] != _CLOSING[s[opening]]:
+            raise Unparsed(s[found.start():], f"\\{found.group(1)}^2 without its closing bracket")
+        s = f"{s[:found.start()]}(\\{found.group(1)}{s[opening:k + 1]})^{{2}}{s[k + 1:]}"
 
 
 _UPRIGHT_D = re.compile(r"\\(?:mathrm|text|rm|operatorname|mathit)\s*(?:\{\s*d\s*\}|d(?![a-zA-Z]))|\{\s*\\rm\s+d\s*\}")
