@@ -86,7 +86,8 @@ def name_of(tex: str) -> str | None:
     if not found:
         return None
     core = found.group("core")
-    if re.sub(_ACCENTS, "", core).strip("{} ") in _NOT_NAMES:
+    bare = re.sub(_ACCENTS, "", core).strip("{} ")
+    if bare in _NOT_NAMES and not (found.group("sub") and len(bare) == 1):  # d is a differential, d_1 a name
         return None
     return _compact(core + (found.group("sub") or "") + (found.group("sub2") or ""))
 

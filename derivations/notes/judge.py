@@ -177,15 +177,29 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     if density is None:
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     matrix = looks_like_matrix(chain_text)
-    if definitions:
-        try:
-            _user_definitions(definitions, matrix, _model_hint(chain_text), density, mean, Reading(), constants)
-        except Unparsed as exc:
-            return "not_checked", None, exc.reason, None
-        for name_tex, value_tex, _ in definitions:
-            lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
+    renamed = tuple((_renamed(name, renames), _renamed(value, renames), line) for name, value, line in definitions)
+    lhs, rhs = _renamed(lhs, renames), _renamed(rhs, renames)
+    usable, unusable = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean, constants)
+    blocking = [reason for reason, known in unusable if known]
+    if blocking:
+        return "not_checked", None, blocking[0], None
+    for name_tex, value_tex, _ in usable:
+        lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
+    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants)
+    if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
+        return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
+    return verdict
+
+
+def _renamed(text: str, renames: tuple) -> str:
     for name_tex, profile_tex in renames:
-        lhs, rhs = _rename(lhs, name_tex, profile_tex), _rename(rhs, name_tex, profile_tex)
+        text = _rename(text, name_tex, profile_tex)
+    return text
+
+
+def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: float, density: str | None,
+                    mean: str | None, constants: frozenset) -> tuple[str, str | None, str, dict | None]:
+    """The verdict on ``lhs = rhs`` under every reading of its notation (:func:`judge_pair`'s second half)."""
     try:
         readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text)
     except Undetermined as exc:
@@ -254,7 +268,7 @@ def _name_tokens(name_tex: str) -> tuple[list[str], str | None]:
 
 def _match_name(text: str, at: int, tokens: list[str]) -> int | None:
     """The end of the name ``tokens`` written at ``at`` (braces and spaces between its tokens allowed)."""
-    if tokens[0][0] != "\\" and at and (text[at - 1].isalpha() or text[at - 1] == "\\"):
+    if tokens[0][0] != "\\" and _inside_macro_name(text, at):
         return None
     k, opened = at, 0
     for number, token in enumerate(tokens):
@@ -269,16 +283,26 @@ def _match_name(text: str, at: int, tokens: list[str]) -> int | None:
         while opened and k < len(text) and text[k] in " }":
             opened -= text[k] == "}"
             k += 1
-    if opened or (k < len(text) and (text[k].isalpha() and tokens[-1].isalpha() or text[k] == "_")):
-        return None  # a longer name, or the name with a subscript (another object)
+    if opened or (k < len(text) and text[k] == "_"):
+        return None  # the name with a subscript: another object
     return k
+
+
+def _inside_macro_name(text: str, at: int) -> bool:
+    """Whether the letter at ``at`` is part of a command's name (``\\mu``, ``\\det``), not a letter of its own
+    (in ``Cm`` the m is one: letters side by side are a product)."""
+    k = at
+    while k > 0 and text[k - 1].isalpha():
+        k -= 1
+    return k > 0 and text[k - 1] == "\\"
 
 
 def _rename(text: str, name_tex: str, profile_tex: str) -> str:
     """A document's name replaced by the profile's: a single letter everywhere it is a letter of its own
     (``X_i`` -> ``x_i``, ``\\bar X`` -> ``\\bar x``), any other name as :func:`substitute_name` does."""
     if re.fullmatch(r"[A-Za-z]", name_tex):
-        return re.sub(rf"(?<![A-Za-z\\]){name_tex}(?![A-Za-z])", profile_tex, text)
+        return "".join(f" {profile_tex} " if token == name_tex else token
+                       for token in re.findall(r"\\[a-zA-Z]+|\\.|.", text, re.DOTALL))
     return substitute_name(text, name_tex, profile_tex)
 
 
@@ -310,34 +334,42 @@ def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
     return "".join(out)
 
 
-def _user_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,
-                      reading: Reading, constants: frozenset) -> dict:
-    """The document's definitions as a mapping (name -> its expression; a name written with a power,
-    ``r^2 = e``, maps r to e^(1/2)), each checked to be readable and of its name's shape; later definitions of
-    a name win. Unparsed naming the definition if one cannot be read (its left side is not a name, a side does
-    not parse, or its value reads with another shape than its name)."""
-    mapping: dict = {}
+def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,
+                        constants: frozenset) -> tuple[list, list[tuple[str, bool]]]:
+    """The document's definitions split into those the checker can substitute (readable, the value of its
+    name's shape) and the others, each with the reason and whether its name is one the notation profile
+    defines (then a step that uses it cannot be judged at all)."""
+    usable, unusable = [], []
+    context = _matrix_context() if matrix else _scalar_context()
     for lhs, rhs, line in definitions:
         try:
-            left = parse(lhs, matrix=matrix, model_hint=hint, density=density, mean=mean, reading=reading,
-                         seen=set(), constants=constants)
-            right = parse(rhs, matrix=matrix, model_hint=hint, density=density, mean=mean, reading=reading,
-                          seen=set(), constants=constants)
+            left = parse(lhs, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
+                         constants=constants)
         except Unparsed as exc:
-            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} in a form the checker cannot read "
-                                f"({exc.reason}: {exc.fragment})") from None
-        key, value = left, right
-        if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0:
-            key, value = left.base, right ** sp.Rational(1, int(left.exp))
+            unusable.append((f"it uses {lhs}, defined on line {line}, whose name the checker cannot read "
+                             f"({exc.reason})", True))
+            continue
+        key = left.base if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0 else left
+        known = isinstance(key, sp.Basic) and key in context.definitions
+        try:
+            right = parse(rhs, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
+                          constants=constants)
+        except Unparsed as exc:
+            unusable.append((f"it uses {lhs}, defined on line {line} in a form the checker cannot read "
+                             f"({exc.reason}: {exc.fragment})", known))
+            continue
+        value = right ** sp.Rational(1, int(left.exp)) if key is not left else right
         if not isinstance(key, (sp.Symbol, sp.MatrixSymbol, sp.Indexed)) or (
                 isinstance(value, sp.Basic) and key in value.free_symbols):
-            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
-                                f"substitute")
-        if _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
-            raise Unparsed(lhs, f"it uses {lhs}, defined on line {line} by an expression that the checker reads "
-                                f"with another shape ({_shape(value) or 'a scalar'} for {_shape(key) or 'a scalar'})")
-        mapping[key] = value
-    return mapping
+            unusable.append((f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
+                             f"substitute", known))
+        elif _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
+            unusable.append((f"it uses {lhs}, defined on line {line} by an expression that the checker reads "
+                             f"with another shape ({_shape(value) or 'a scalar'} for {_shape(key) or 'a scalar'})",
+                             known))
+        else:
+            usable.append((lhs, rhs, line))
+    return usable, unusable
 
 
 _MODEL_SIZED = frozenset({lg.A, lg.y, lg.b, lg.L, lg.eps})
