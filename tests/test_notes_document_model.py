@@ -84,7 +84,7 @@ def test_a_step_that_may_rest_on_a_premise_is_not_invalid(tmp_path) -> None:
 
 
 def test_a_definition_the_checker_cannot_read_leaves_its_users_not_checked(tmp_path) -> None:
-    text = "Let\n$$ \\Delta = \\frac{1}{2} \\oint f $$\n$$ 2\\Delta = 1 $$\n"
+    text = "Let\n$$ \\Delta = \\frac{1}{2} \\oint f $$\n$$ 2\\Delta = b $$\n"
     results = check_document(_write(tmp_path, text), pool=None).results
     assert results[1].verdict == "not_checked" and "defined on line 2" in results[1].message
 
@@ -125,3 +125,21 @@ def test_a_definition_read_with_another_shape_is_never_substituted(tmp_path) -> 
             "$$ \\Sigma^{-1}\\mathbf{S}\\Sigma^{-1} = \\Sigma^{-2}\\mathbf{S} $$\n")
     results = check_document(_write(tmp_path, text), pool=None).results
     assert results[1].verdict != "valid" and results[1].uses == (2,)
+
+
+@pytest.mark.parametrize("rhs, verdict", [
+    (r"\exp\left(-\frac{\mu^2}{2} + a\mu\right)", "valid"),
+    (r"\exp\left(-\frac{\mu^2}{2} - a\mu\right)", "invalid"),  # a sign slip in the linear term
+    (r"\exp\left(-\mu^2 + a\mu\right)", "invalid"),  # a lost 1/2
+])
+def test_proportional_steps_are_judged_in_the_density_variable(tmp_path, rhs, verdict) -> None:
+    text = f"$$ p(\\mu | x) \\propto \\exp\\left(-\\frac{{(\\mu - a)^2}}{{2}}\\right) \\propto {rhs} $$\n"
+    results = check_document(_write(tmp_path, text), pool=None).results
+    assert [r.verdict for r in results] == ["not_checked", verdict]  # p(mu | x) itself: an unknown density
+    assert "in \\mu" in results[1].message
+
+
+def test_proportional_without_a_named_variable_is_not_checked(tmp_path) -> None:
+    text = "$$ \\exp(-(\\mu - a)^2) \\propto \\exp(-\\mu^2 + 2a\\mu) $$\n"
+    result = check_document(_write(tmp_path, text), pool=None).results[0]
+    assert result.verdict == "not_checked" and "do not name" in result.message

@@ -59,6 +59,11 @@ _NOT_NAMES = {r"\sum", r"\prod", r"\int", r"\log", r"\ln", r"\exp", r"\det", r"\
 #: names the notation profile knows (judged as assertions unless the prose redefines them)
 _KNOWN = re.compile(r"^(?:\\(?:hat|bar|widehat|overline)\s*\{?\s*(?:\\mu|\\sigma|x|\\Sigma|\\theta)\b"
                     r"|\\mu_\{?(?:ML|MLE)\}?|\\sigma\^2_\{?(?:ML|MLE)\}?|\\ell|\\mathcal\s*\{?\s*L|L$|\\Lambda)")
+#: the notation profile's own names (the data, the parameters, the model's matrices): never new in a document
+_PRIMITIVE = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*)?\{?\s*(?:x|y|X|N|n|p|\\mu|\\sigma|\\Sigma|\\Lambda|A|b|L|"
+                        r"\\epsilon|\\varepsilon|\\theta)\s*\}?(?:\^\s*\{?\s*2\s*\}?)?$")
+_PRIMITIVE_CORE = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm|hat|bar)\s*)?\{?\s*(?:x|y|X|\\mu|\\sigma|\\Sigma|\\Lambda|"
+                             r"\\theta)\b")
 _NOISE = re.compile(r"\\(?:epsilon|varepsilon|eta|xi)(?![a-zA-Z])|\\mathbf\s*\{?\s*[en]\b|\bnoise\b")
 _DEFINITION_CUES = re.compile(
     r"\b(?:let|define[sd]?|defining|denot(?:e|es|ed|ing)|where|we\s+write|we\s+use|write|set|put|call(?:ed)?|"
@@ -76,7 +81,9 @@ _TOKEN = re.compile(r"\\[a-zA-Z]+|[A-Za-z]")
 
 
 def _compact(tex: str) -> str:
-    return re.sub(r"\s+|(?<!\\)[{}]", "", tex)
+    """The text without braces and spaces, except one space after a command before a letter (``\\Delta b``)."""
+    tex = re.sub(r"(?<!\\)[{}]", "", tex)
+    return re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])|\s+", lambda m: m.group(1) + " " if m.group(1) else "", tex)
 
 
 def name_of(tex: str) -> str | None:
@@ -121,25 +128,44 @@ class Scope:
         return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts],
                      list(self.renames))
 
+    def without_definitions(self, statements: set[tuple[int, str, str]]) -> "Scope":
+        """The scope without the definitions made by these (line, lhs, rhs): tentative definitions that turned
+        out to be assertions (the profile's own name, or a statement that holds)."""
+        return Scope([d for d in self.definitions if (d[0], d[2], d[3]) not in statements], list(self.premises),
+                     list(self.renames))
+
     def renames_for(self, step: ExtractedStep) -> tuple[tuple[str, str], ...]:
         """(the document's name, the profile's name) of the renames stated before the step."""
         return tuple((name, profile) for line, name, profile in self.renames if line <= step.line)
 
     def definitions_for(self, step: ExtractedStep) -> tuple[tuple[str, str, int], ...]:
         """(lhs, rhs, line) of the definitions before the step whose name it uses, the last of each name."""
+        available: dict[str, tuple[str, str, int]] = {}
+        for line, name, lhs, rhs in self.definitions:
+            if line < step.line or (line == step.line and not (lhs == step.lhs and rhs == step.rhs)):
+                available[name] = (lhs, rhs, line)  # the last definition of a name before the step wins
         text = _compact(step.lhs + " " + step.rhs)
         chosen: dict[str, tuple[str, str, int]] = {}
-        for line, name, lhs, rhs in self.definitions:
-            if line > step.line or (line == step.line and lhs == step.lhs and rhs == step.rhs):
-                continue
-            if _uses(text, name):
-                chosen[name] = (lhs, rhs, line)
-        return tuple(chosen.values())
+        while True:  # the definitions the step uses, and those their values use
+            more = {name: d for name, d in available.items() if name not in chosen and _uses(text, name)}
+            if not more:
+                break
+            chosen.update(more)
+            text += " " + " ".join(_compact(rhs) for _, rhs, _ in more.values())
+        return tuple(sorted(chosen.values(), key=lambda d: -d[2]))  # a later definition may use an earlier one
 
     def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
-        """(line, tex) of the premises before the step that speak of a name it uses."""
-        used = set(_TOKEN.findall(step.lhs + " " + step.rhs))
-        return [(line, tex) for line, tex, names in self.premises if line <= step.line and names & used]
+        """(line, tex) of the premises before the step that speak of a name it uses. A distribution (``\\sim``)
+        says nothing of values, only of expectations and densities: it counts only for a step that takes one."""
+        text = step.lhs + " " + step.rhs
+        used = set(_TOKEN.findall(text))
+        random = bool(_RANDOM_OPERATORS.search(text))
+        return [(line, tex) for line, tex, names in self.premises
+                if line <= step.line and names & used and (random or r"\sim" not in tex)]
+
+
+_RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?:E|Var|Cov|var|cov)|\\(?:Var|Cov|E|Pr)"
+                               r"(?![a-zA-Z])|(?<![\\A-Za-z])(?:E|Var|Cov|var|cov|p|P)\s*[\[(]|\\mathcal\s*\{?\s*N")
 
 
 def _uses(compact_text: str, name: str) -> bool:
@@ -172,6 +198,7 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
     prose = _prose_before(extraction)
     scope = Scope()
     math_text = " ".join(_compact(s.lhs + " " + s.rhs) for s in extraction.steps + extraction.inline_steps)
+    lines = extraction.document.text.split("\n")
     if _capital_p_is_a_density(math_text):
         scope.renames.append((0, "P", "p"))
     if re.search(r"\\(?:ln|log)\\mathcalL", math_text):  # \ln\mathcal{L}: then \mathcal{L} is the likelihood
@@ -187,7 +214,7 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
     for index, step in enumerate(steps):
         defined = {name for _, name, _, _ in scope.definitions}
         statement = _role(step, index in chain_first, seen, prose.get(step.block, "") if not step.inline else "",
-                          defined)
+                          defined, _annotation_before(lines, step) if index in chain_first else "")
         statements.append(statement)
         if statement.role == "definition" and statement.name:
             scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
@@ -198,9 +225,7 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
             elif modelled is not None:
                 scope.renames.extend((step.line, name, profile) for name, profile in modelled)
             else:
-                names = frozenset(_TOKEN.findall(step.lhs + " " + step.rhs)) - {"T", r"\top", r"\sim", r"\mathcal",
-                                                                                  r"\mathbf", r"\mathrm", "N"}
-                scope.premises.append((step.line, step.tex, names))
+                scope.premises.append((step.line, step.tex, _constrained_names(step)))
         for side in (step.lhs, step.rhs):
             seen.update(_names_in(side))
     return statements, scope
@@ -250,6 +275,31 @@ def _modelled_distribution(step: ExtractedStep, math_text: str) -> list[tuple[st
     return renames
 
 
+_NOT_CONSTRAINED = {"T", r"\top", r"\sim", r"\mathcal", r"\mathbf", r"\mathrm", r"\boldsymbol", "N", r"\left",
+                    r"\right", r"\begin", r"\end", "pmatrix", "bmatrix"}
+
+
+def _constrained_names(step: ExtractedStep) -> frozenset[str]:
+    """The names a premise constrains: a model equation (``z = Wx + c + \\eta``) its left side and its noise; a
+    distribution or a structure (``\\Sigma = QDQ^\\top``) every name in it."""
+    if step.relation == "=" and _NOISE.search(step.rhs):
+        names = set(_TOKEN.findall(step.lhs)) | set(_NOISE.findall(step.rhs))
+    else:
+        names = set(_TOKEN.findall(step.lhs + " " + step.rhs))
+    return frozenset(names - _NOT_CONSTRAINED)
+
+
+def _annotation_before(lines: list[str], step: ExtractedStep) -> str:
+    r"""A cue written in the math just before the chain's first side on its line (``\\text{where } w = ..``)."""
+    first = step.chain.elements[0]
+    if not 1 <= first.line <= len(lines):
+        return ""
+    line = lines[first.line - 1]
+    at = line.find(first.tex[:12])
+    found = _ANNOTATION_CUE.search(line[:at]) if at > 0 else None
+    return found.group(0) if found else ""
+
+
 def _capital_p_is_a_density(math_text: str) -> bool:
     """Whether the document writes densities ``P(x)``: every letter P in its math is applied to a bracket."""
     uses = list(re.finditer(r"(?<![A-Za-z\\])P(?![A-Za-z])", math_text))
@@ -263,7 +313,14 @@ def _names_in(tex: str) -> set[str]:
     return names | {re.sub(r"_.*$", "", n) for n in names}
 
 
-def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str, defined: set[str]) -> Statement:
+#: functions the notation profile knows: densities, the likelihood and log-likelihood
+_PROFILE_FUNCTIONS = {"p", "P", "L", r"\ell", r"\mathcal", "N", r"\Phi", r"\phi", r"\varphi", "f_X"}
+_FUNCTION = re.compile(r"^(?P<name>\\[a-zA-Z]+|[A-Za-z])\s*(?:_\{?\w+\}?)?\s*\((?P<args>[^()]*)\)$")
+_ANNOTATION_CUE = re.compile(r"\\text\s*\{\s*(?:where|with|let|and|for|setting|令|记|设|其中)\b[^{}]*\}\s*$", re.IGNORECASE)
+
+
+def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str, defined: set[str],
+          annotation: str = "") -> Statement:
     if step.relation in _DEFINING_RELATIONS:
         name = name_of(step.lhs if step.relation == ":=" else step.rhs)
         return Statement("definition", name, f"definition of {step.lhs if step.relation == ':=' else step.rhs}")
@@ -278,12 +335,21 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
     if not first_of_chain:
         return Statement("assertion")
     name = name_of(step.lhs)
+    cue = prose.strip()[-160:] + " " + annotation
+    function = _FUNCTION.match(step.lhs.strip())
+    if (name is None and function and function.group("name") not in _NOT_NAMES | _PROFILE_FUNCTIONS
+            and not _KNOWN.match(step.lhs.strip())):
+        key = _compact(function.group("name"))
+        if key not in defined and (not {key} & seen or _DEFINITION_CUES.search(cue)):
+            return Statement("definition", None, f"definition of the function {function.group('name')}", True)
     if name is None:
         return Statement("assertion")
-    cue = prose.strip()[-160:]
     introduced = bool(_DEFINITION_CUES.search(cue))
-    new = not _names_in(step.lhs) & seen and not _KNOWN.match(step.lhs.strip())
-    if _NOISE.search(step.rhs) and (new or introduced or _PREMISE_CUES.search(cue)):
+    # new: a name the document has not given a value yet (it may have been mentioned, as m_n in a premise), and
+    # not one of the notation profile's own names
+    new = (name not in defined and not _KNOWN.match(step.lhs.strip()) and not _PRIMITIVE.match(step.lhs.strip())
+           and (not _names_in(step.lhs) & seen or not _PRIMITIVE_CORE.match(step.lhs.strip())))
+    if _NOISE.search(step.rhs):
         return Statement("premise", None, f"premise: the model {step.lhs} = {step.rhs}", not introduced)
     if _is_value(step.rhs) and name not in defined and not _KNOWN.match(step.lhs.strip()):
         return Statement("premise", name, f"premise: {step.lhs} is given the value {step.rhs}", not introduced)

@@ -171,6 +171,9 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
+    if relation == "propto":
+        return _judge_proportional(lhs, rhs, chain_text if chain_text is not None else lhs, seconds, density, mean,
+                                   constants, definitions, renames)
     if relation != "=":
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
@@ -183,12 +186,64 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     blocking = [reason for reason, known in unusable if known]
     if blocking:
         return "not_checked", None, blocking[0], None
-    for name_tex, value_tex, _ in usable:
-        lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
+    for _ in range(len(usable) + 1):  # until no defined name is left (a definition may use another)
+        before = (lhs, rhs)
+        for name_tex, value_tex, _ in usable:
+            lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
+        if (lhs, rhs) == before or len(lhs) + len(rhs) > 20_000:
+            break
     verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants)
     if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
         return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
     return verdict
+
+
+_PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?)\s*(?:\||\\mid|\))")
+
+
+def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, density: str | None,
+                        mean: str | None, constants: frozenset, definitions: tuple,
+                        renames: tuple) -> tuple[str, str | None, str, dict | None]:
+    r"""``lhs \propto rhs`` as a function of the variables of the density the chain starts with
+    (``p(x_a | x_b) \propto ...``: x_a): valid if the ratio lhs / rhs does not depend on them, i.e. if
+    lhs(v) rhs(w) = lhs(w) rhs(v) for any two values v, w (judged by the shared checker, so with the same proof
+    or randomised test as any equality); invalid with a counterexample if it does. Not checked when the chain
+    does not start with a density, so that the variable is not clear."""
+    found = _PROPORTIONAL_IN.match(chain_text)
+    if not found or not found.group("variables").strip():
+        return "not_checked", None, ("proportional (\\propto) in a variable the notes do not name (the chain does "
+                                     "not start with a density p(..)), not checked"), None
+    matrix = looks_like_matrix(chain_text)
+    hint = _model_hint(chain_text)
+    lhs, rhs = _renamed(lhs, renames), _renamed(rhs, renames)
+    try:
+        left, right = _parse_pair(lhs, rhs, matrix, hint, density, mean, constants=constants)
+        variables = [parse(v, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
+                           constants=constants) for v in found.group("variables").split(",")]
+    except Unparsed as exc:
+        return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
+    if not all(isinstance(v, (sp.Symbol, sp.MatrixSymbol)) for v in variables):
+        return "not_checked", None, "proportional (\\propto) in a variable the checker cannot read", None
+    def copy(variable, tag: str):
+        if isinstance(variable, sp.MatrixSymbol):
+            return sp.MatrixSymbol(f"{variable.name}_{tag}", *variable.shape)
+        return sp.Symbol(f"{variable.name}_{tag}", **variable.assumptions0)
+    first = {v: copy(v, "v") for v in variables}
+    second = {v: copy(v, "w") for v in variables}
+    def at(side, values):
+        return side.xreplace(values) if isinstance(side, sp.Basic) else side
+    try:
+        cross_left = at(left, first) * at(right, second)
+        cross_right = at(left, second) * at(right, first)
+    except Exception as exc:  # shapes that do not multiply
+        return "not_checked", None, f"proportional (\\propto): the sides could not be compared ({exc})", None
+    names = ", ".join(v.strip() for v in found.group("variables").split(","))
+    status, method, message, example = _check_parsed(cross_left, cross_right, _context(matrix, Reading()), seconds)
+    if status == "valid":
+        message = f"proportional in {names}: the ratio of the sides does not depend on it ({message})"
+    elif status == "invalid":
+        message = f"not proportional in {names}: the ratio of the sides changes with it ({message})"
+    return status, method, message, example
 
 
 def _renamed(text: str, renames: tuple) -> str:
@@ -239,8 +294,9 @@ def _is_estimate(symbol) -> bool:
 
 
 def _data_values_unknown(left, right, verdict: tuple) -> tuple:
-    """A number on one side and the data or an estimate on the other (``\\hat\\mu = \\frac{1 + 3 + 4}{3}``): a
-    value computed from data the checker has not read; not checked rather than invalid."""
+    """A number (not 0) on one side and an expression in symbols on the other (``\\hat\\mu = \\frac{1 + 3 + 4}{3}``,
+    ``\\lambda_n = 1 + 1``): a value computed from data, or from values the prose gives, that the checker has not
+    read; not checked rather than invalid (an ``= 0`` stays an equation or an identity)."""
     status, _, message, _ = verdict
     if status != "invalid":
         return verdict
@@ -248,10 +304,10 @@ def _data_values_unknown(left, right, verdict: tuple) -> tuple:
     if len(sides) != 2 or _shape(left) or _shape(right):
         return verdict
     numbers = [side for side in sides if not side.free_symbols and side != 0]
-    data = [side for side in sides if side.has(sp.Indexed) or any(_is_estimate(a) for a in side.free_symbols)]
-    if numbers and data:
-        return ("not_checked", None, "a value computed from the data, whose values the checker does not read "
-                f"(as an identity: {message})", None)
+    symbolic = [side for side in sides if side.free_symbols - {N}]
+    if numbers and symbolic:
+        return ("not_checked", None, "a numeric value of an expression in symbols whose values (the data, or "
+                f"values given in the prose) the checker does not read (as an identity: {message})", None)
     return verdict
 
 
@@ -301,9 +357,13 @@ def _rename(text: str, name_tex: str, profile_tex: str) -> str:
     """A document's name replaced by the profile's: a single letter everywhere it is a letter of its own
     (``X_i`` -> ``x_i``, ``\\bar X`` -> ``\\bar x``), any other name as :func:`substitute_name` does."""
     if re.fullmatch(r"[A-Za-z]", name_tex):
-        return "".join(f" {profile_tex} " if token == name_tex else token
-                       for token in re.findall(r"\\[a-zA-Z]+|\\.|.", text, re.DOTALL))
+        return "".join(f" {profile_tex} " if token == name_tex else token for token in _WORDS_KEPT.findall(text))
     return substitute_name(text, name_tex, profile_tex)
+
+
+#: tokens whose letters are never names: environment names, spelled words, commands; then any other character
+_WORDS_KEPT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\(?:text|mathrm|operatorname|textrm|mbox|textbf|textit)\*?"
+                         r"\s*\{[^{}]*\}|\\[a-zA-Z]+|\\.|.", re.DOTALL)
 
 
 def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
@@ -313,10 +373,16 @@ def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
     tokens, power = _name_tokens(name_tex.strip())
     if not tokens:
         return text
+    kept = [m.span() for m in _WORDS_KEPT.finditer(text) if len(m.group(0)) > 1 and not re.fullmatch(r"\\[a-zA-Z]+|\\.", m.group(0))]
     plain = re.fullmatch(r"\s*(?:\\[a-zA-Z]+|[A-Za-z])\s*", value_tex)  # a name for a name: no group needed
     group = f" {value_tex.strip()} " if plain else f"{{\\left({value_tex}\\right)}}"
     out, k = [], 0
     while k < len(text):
+        inside = next((span for span in kept if span[0] <= k < span[1]), None)
+        if inside:
+            out.append(text[k:inside[1]])
+            k = inside[1]
+            continue
         end = _match_name(text, k, tokens) if text.startswith(tokens[0], k) else None
         if end is None:
             out.append(text[k])
@@ -832,8 +898,10 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     hard = 2 * seconds if seconds else None
     _warm_up(pool, steps)
     statements, scope = roles if roles is not None else ([Statement("assertion")] * len(steps), Scope())
-    statements = [Statement("assertion") if s.tentative and s.role == "definition" and _profile_knows(step)
-                  else s for step, s in zip(steps, statements)]
+    known = {k for k, (step, s) in enumerate(zip(steps, statements))
+             if s.tentative and s.role == "definition" and _profile_knows(step)}
+    statements = [Statement("assertion") if k in known else s for k, s in enumerate(statements)]
+    scope = scope.without_definitions({(steps[k].line, steps[k].lhs, steps[k].rhs) for k in known})
     judged = [k for k, statement in enumerate(statements)
               if statement.role not in ("definition", "premise") or statement.tentative]
     used = {k: scope.definitions_for(steps[k]) for k in judged}
@@ -845,6 +913,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)
         for step, statement in zip(steps, statements)]
     held: set[tuple[int, str]] = set()  # tentative premises that hold as assertions
+    held_definitions: set[tuple[int, str, str]] = set()
     for k, outcome in zip(judged, run_tasks(tasks, pool, budget)):
         statement = statements[k]
         value = outcome.value if outcome.ok else _not_run(outcome, budget)
@@ -852,11 +921,12 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
             continue  # a definition or premise after all: recorded, not judged
         if statement.tentative:
             held.add((steps[k].line, steps[k].tex))
+            held_definitions.add((steps[k].line, steps[k].lhs, steps[k].rhs))
         role = "assertion" if statement.tentative else statement.role
         role = role if role != "assertion" or steps[k].relation == "=" else "other"
         results[k] = StepResult(steps[k], *value, seconds=outcome.wall, role=role,
                                 uses=tuple(line for _, _, line in used[k]))
-    scope = scope.without(held)
+    scope = scope.without(held).without_definitions(held_definitions)
     chains: list[list[int]] = []
     for index, step in enumerate(steps):
         if chains and steps[chains[-1][0]].chain is step.chain:
