@@ -81,9 +81,11 @@ _TOKEN = re.compile(r"\\[a-zA-Z]+|[A-Za-z]")
 
 
 def _compact(tex: str) -> str:
-    """The text without braces and spaces, except one space after a command before a letter (``\\Delta b``)."""
+    """The text without braces and spaces, except one space between two letters or digits (``\\Delta b``,
+    ``m_n w``), so that names stay apart."""
     tex = re.sub(r"(?<!\\)[{}]", "", tex)
-    return re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])|\s+", lambda m: m.group(1) + " " if m.group(1) else "", tex)
+    tex = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", " ", tex)
+    return re.sub(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])", "", tex)
 
 
 def name_of(tex: str) -> str | None:
@@ -144,7 +146,7 @@ class Scope:
         for line, name, lhs, rhs in self.definitions:
             if line < step.line or (line == step.line and not (lhs == step.lhs and rhs == step.rhs)):
                 available[name] = (lhs, rhs, line)  # the last definition of a name before the step wins
-        text = _compact(step.lhs + " " + step.rhs)
+        text = _compact(step.lhs) + " = " + _compact(step.rhs)
         chosen: dict[str, tuple[str, str, int]] = {}
         while True:  # the definitions the step uses, and those their values use
             more = {name: d for name, d in available.items() if name not in chosen and _uses(text, name)}

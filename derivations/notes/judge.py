@@ -179,9 +179,9 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
     if density is None:
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
-    matrix = looks_like_matrix(chain_text)
     renamed = tuple((_renamed(name, renames), _renamed(value, renames), line) for name, value, line in definitions)
-    lhs, rhs = _renamed(lhs, renames), _renamed(rhs, renames)
+    lhs, rhs, chain_text = _renamed(lhs, renames), _renamed(rhs, renames), _renamed(chain_text, renames)
+    matrix = looks_like_matrix(chain_text)
     usable, unusable = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean, constants)
     blocking = [reason for reason, known in unusable if known]
     if blocking:
@@ -268,7 +268,8 @@ def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: 
     for reading, left, right in readings:
         context = _context(matrix, reading)
         verdict = _model_sizes_misfit(left, right, model, _check_parsed(left, right, context, seconds))
-        verdicts.append((reading, _data_values_unknown(left, right, _partition_sizes_misfit(left, right, verdict))))
+        verdict = _blocks_and_whole(left, right, _partition_sizes_misfit(left, right, verdict))
+        verdicts.append((reading, _data_values_unknown(left, right, verdict)))
     return _combine(verdicts)
 
 
@@ -286,6 +287,20 @@ def _partition_sizes_misfit(left, right, verdict: tuple) -> tuple:
     if sizes & _PARTITION and not all(s in _PARTITION or s == 1 for s in sizes):
         return ("not_checked", None, f"the notes write a matrix as its blocks; its size and the blocks' (m + n) "
                 f"are the checker's own sizes, which the notes do not relate ({message})", None)
+    return verdict
+
+
+def _blocks_and_whole(left, right, verdict: tuple) -> tuple:
+    """A step that speaks of a vector or matrix and of its blocks (x and x_a, \\Lambda and \\Lambda_{aa}): the
+    checker does not relate them (its x is not made of x_a and x_b), so the two sides differing is no error."""
+    if verdict[0] != "invalid":
+        return verdict
+    names = {m.name for side in (left, right) if isinstance(side, sp.Basic) for m in side.atoms(sp.MatrixSymbol)}
+    whole = {n for n in names if "_" not in n}
+    blocks = {n.split("_")[0] for n in names if "_" in n}
+    if whole & blocks:
+        return ("not_checked", None, f"it relates {', '.join(sorted(whole & blocks))} to its blocks, which the checker "
+                f"does not (as unrelated symbols: {verdict[2]})", None)
     return verdict
 
 
@@ -977,9 +992,14 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     return [_set_aside_premises(result, scope) for result in results]
 
 
+_ESTIMATE_OR_CONDITIONAL = re.compile(r"\\(?:hat|bar|widehat|overline|tilde)|_\s*\{[^{}]*(?:\||\\mid|ML)|\^\s*\*")
+
+
 def _profile_knows(step: ExtractedStep) -> bool:
     r"""Whether the step's left side is a name the notation profile defines (``\mu_{a|b}``, ``\hat\mu``): then
     a new-looking definition of it is an assertion about it, judged."""
+    if not _ESTIMATE_OR_CONDITIONAL.search(step.lhs):  # a plain letter (P, W) means what the notes say
+        return False
     matrix = looks_like_matrix(_chain_text(step.chain))
     try:
         name = parse(step.lhs, matrix=matrix, model_hint=_model_hint(_chain_text(step.chain)), seen=set())
