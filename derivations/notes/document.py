@@ -55,7 +55,7 @@ _NAME = re.compile(
 #: letters and macros that are operators or constants, never names a document defines
 _NOT_NAMES = {r"\sum", r"\prod", r"\int", r"\log", r"\ln", r"\exp", r"\det", r"\operatorname", r"\frac", r"\pi",
               r"\infty", r"\partial", r"\nabla", r"\mathbb", r"\left", r"\right", r"\sqrt", r"\max", r"\min",
-              r"\arg", r"\lim", r"\tr", r"\cdot", r"\text", r"\mathrm", "e", "d", "E", "P"}
+              r"\arg", r"\lim", r"\tr", r"\cdot", r"\text", r"\mathrm"}
 #: names the notation profile knows (judged as assertions unless the prose redefines them)
 _KNOWN = re.compile(r"^(?:\\(?:hat|bar|widehat|overline)\s*\{?\s*(?:\\mu|\\sigma|x|\\Sigma|\\theta)\b"
                     r"|\\mu_\{?(?:ML|MLE)\}?|\\sigma\^2_\{?(?:ML|MLE)\}?|\\ell|\\mathcal\s*\{?\s*L|L$|\\Lambda)")
@@ -96,7 +96,7 @@ def name_of(tex: str) -> str | None:
         return None
     core = found.group("core")
     bare = re.sub(_ACCENTS, "", core).strip("{} ")
-    if bare in _NOT_NAMES and not (found.group("sub") and len(bare) == 1):  # d is a differential, d_1 a name
+    if bare in _NOT_NAMES:
         return None
     return _compact(core + (found.group("sub") or "") + (found.group("sub2") or ""))
 
@@ -316,7 +316,8 @@ def _names_in(tex: str) -> set[str]:
 
 
 #: functions the notation profile knows: densities, the likelihood and log-likelihood
-_PROFILE_FUNCTIONS = {"p", "P", "L", r"\ell", r"\mathcal", "N", r"\Phi", r"\phi", r"\varphi", "f_X"}
+_PROFILE_FUNCTIONS = {"p", "P", "L", r"\ell", r"\mathcal", "N", r"\Phi", r"\phi", r"\varphi", "E", "D", "V", "e",
+                      r"\Pr", r"\operatorname", r"\mathbb"}
 _FUNCTION = re.compile(r"^(?P<name>\\[a-zA-Z]+|[A-Za-z])\s*(?:_\{?\w+\}?)?\s*\((?P<args>[^()]*)\)$")
 _ANNOTATION_CUE = re.compile(r"\\text\s*\{\s*(?:where|with|let|and|for|setting|令|记|设|其中)\b[^{}]*\}\s*$", re.IGNORECASE)
 
