@@ -4,6 +4,7 @@ Run: python benchmarks/bench_check.py [--quick]   (--quick: gaussproof alone, no
 
 The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`), scored
 in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`; then the
+labelled whole documents of `whole/` (gaussproof alone: roles, errors caught, false alarms, coverage); then the
 adversarial suite `tests/adversarial/steps.json` (false one-line steps that must never be valid, and their
 true twins that must never be invalid).
 For each tool it prints errors caught (corrupted steps judged invalid / all corrupted steps), false alarms
@@ -314,6 +315,62 @@ def score_set(title: str, scored: dict[str, list[str]], files: dict[str, Path], 
     print()
 
 
+WHOLE = CORPUS / "whole"
+
+
+def _side(tex: str) -> str:
+    """A side as the labels are compared: no whitespace, unescaped braces or spacing commands."""
+    tex = tex.replace("\\\\", "\x00")
+    tex = re.sub(r"(?<!\\)[{}]", "", re.sub(r"\\(?:quad|qquad)(?![a-zA-Z])|\\[,;!: ]", "", tex))
+    return re.sub(r"\s+", "", tex).replace("\x00", "\\\\")
+
+
+def score_whole_documents() -> None:
+    """The labelled whole-document corpus (tests/notes_corpus/whole/, issue 12), each half apart: errors caught
+    (recall), false alarms on correct steps (precision), definitions and premises judged invalid, assertions
+    judged (coverage), and the time per document."""
+    try:
+        from derivations.notes.check import check_document
+    except ImportError as error:
+        print(f"Whole documents: gaussproof not available ({error})\n")
+        return
+    for part in ("a", "b"):
+        labels = json.loads((WHOLE / f"labels.part_{part}.json").read_text(encoding="utf-8"))
+        counts = dict.fromkeys(("steps", "misread", "d", "d_invalid", "v", "v_invalid", "x", "x_caught",
+                                "assertions", "judged"), 0)
+        seconds = []
+        for name, want in labels.items():
+            start = time.perf_counter()
+            results = check_document(WHOLE / name).results
+            seconds.append(time.perf_counter() - start)
+            counts["steps"] += len(want)
+            counts["misread"] += abs(len(results) - len(want))
+            for result, label in zip(results, want):
+                if (_side(result.lhs), _side(result.rhs)) != (_side(label["lhs"]), _side(label["rhs"])):
+                    counts["misread"] += 1
+                    continue
+                kind, invalid = label["label"], result.verdict == "invalid"
+                if kind == "d":
+                    counts["d"] += 1
+                    counts["d_invalid"] += invalid
+                elif kind in "vx":
+                    if label.get("role") in ("assertion", "equation"):
+                        counts["assertions"] += 1
+                        counts["judged"] += result.verdict in ("valid", "invalid")
+                    counts[kind] += 1
+                    counts["v_invalid" if kind == "v" else "x_caught"] += invalid
+        flagged = counts["x_caught"] + counts["v_invalid"]
+        print(f"Whole documents, part {part.upper()} ({len(labels)} documents, {counts['steps']} labelled steps, "
+              f"{counts['misread']} extracted differently from the labels):")
+        print(f"  errors caught {counts['x_caught']}/{counts['x']} (recall {counts['x_caught'] / counts['x']:.2f}), "
+              f"false alarms {counts['v_invalid']}/{counts['v']} correct steps (precision "
+              f"{counts['x_caught'] / flagged if flagged else 1:.2f}), definitions and premises invalid "
+              f"{counts['d_invalid']}/{counts['d']}, assertions judged {counts['judged']}/{counts['assertions']} "
+              f"({counts['judged'] / counts['assertions']:.0%}); {sum(seconds) / len(seconds):.1f} s per document "
+              f"(slowest {max(seconds):.1f} s)")
+    print()
+
+
 ADVERSARIAL = CORPUS.parent / "adversarial" / "steps.json"
 
 
@@ -374,6 +431,7 @@ def main() -> None:
         scored = {k: v for k, v in expected.items() if k.startswith(prefixes)}
         score_set(title, scored, files, pairs)
 
+    score_whole_documents()
     if QUICK:
         print("Adversarial suite: not run (--quick; the tests judge it, tests/test_adversarial.py)\n")
     else:
