@@ -1,6 +1,6 @@
 """Benchmark: `gaussproof check` against Math-Verify and mathguard on the notes corpus, same steps.
 
-Run: python benchmarks/bench_check.py [--quick]   (--quick: gaussproof alone, no comparisons, no adversarial suite)
+Run: python benchmarks/bench_check.py [--quick]   (--quick: gaussproof alone on the three sets and the 50 steps)
 
 The corpus is `tests/notes_corpus/` (correct and corrupted notes, expected verdicts in `expected.json`), scored
 in three sections: the corpus, the held-out set `heldout/` and the second held-out set `heldout2/`; then the
@@ -413,7 +413,7 @@ def score_adversarial() -> None:
 
 
 #: ``--quick`` (the CI smoke run): gaussproof alone on the three sets and the 50-step timing; no Math-Verify or
-#: mathguard comparison, no adversarial suite (the test suite judges it).
+#: mathguard comparison, no whole-document corpus and no adversarial suite (the test suite judges both).
 QUICK = "--quick" in sys.argv[1:]
 
 
@@ -431,7 +431,10 @@ def main() -> None:
         scored = {k: v for k, v in expected.items() if k.startswith(prefixes)}
         score_set(title, scored, files, pairs)
 
-    score_whole_documents()
+    if QUICK:
+        print("Whole documents: not run (--quick; tests/test_notes_whole_corpus.py judges them)\n")
+    else:
+        score_whole_documents()
     if QUICK:
         print("Adversarial suite: not run (--quick; the tests judge it, tests/test_adversarial.py)\n")
     else:

@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     cli_sheet.add_command(commands)  # sheet
     notes = commands.add_parser("check", help="check the equality chains in Markdown/LaTeX notes step by step")
     notes.add_argument("files", nargs="+", metavar="FILE")
-    notes.add_argument("--format", choices=("text", "json", "github"), default="text",
-                       help="text (one line per step), json, or github (a workflow annotation per invalid step)")
+    notes.add_argument("--format", choices=("text", "json", "github", "html"), default="text",
+                       help="text (one line per step), json, github (a workflow annotation per invalid step), or "
+                            "html (the documents with every step marked)")
     notes.add_argument("--explain", action="store_true",
                        help="print each file's scope first: the definitions and premises its steps are judged in")
     notes.add_argument("--budget", type=_positive_seconds, default=None, metavar="SECONDS",

@@ -143,3 +143,39 @@ def test_proportional_without_a_named_variable_is_not_checked(tmp_path) -> None:
     text = "$$ \\exp(-(\\mu - a)^2) \\propto \\exp(-\\mu^2 + 2a\\mu) $$\n"
     result = check_document(_write(tmp_path, text), pool=None).results[0]
     assert result.verdict == "not_checked" and "do not name" in result.message
+
+
+def test_html_report_marks_every_step(tmp_path, capsys) -> None:
+    path = _write(tmp_path, "Let\n$$ r^2 = a^2 + b^2 $$\n$$ r^2 - a^2 = b^2 $$\n$$ (a+b)^2 = a^2 + b^2 $$\n"
+                            "$$ \\int_0^1 f = F $$\n<b>&</b>\n")
+    assert main(["check", "--format", "html", str(path)]) == 1
+    page = capsys.readouterr().out
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="step ') == 4
+    assert all(kind in page for kind in ('class="step definition"', 'class="step valid"', 'class="step invalid"',
+                                         'class="step not_checked"'))
+    assert "counterexample:" in page and "&lt;b&gt;&amp;&lt;/b&gt;" in page and "<b>&</b>" not in page
+
+
+@pytest.mark.skipif(__import__("derivations.sheet", fromlist=["find_chromium"]).find_chromium() is None,
+                    reason="no Chromium browser installed (CI installs Debian's chromium; see .ci/run)")
+def test_html_report_in_chromium(tmp_path, capsys) -> None:
+    """The page as a browser lays it out: every step shown, the counterexample visible, no overflow at 360 px."""
+    import re
+
+    from derivations.sheet import run_chromium
+
+    path = _write(tmp_path, "Let\n$$ r^2 = a^2 + b^2 $$\n$$ r^2 - a^2 = b^2 $$\n$$ (a+b)^2 = a^2 + b^2 $$\n")
+    main(["check", "--format", "html", str(path)])
+    probe = ("<script>document.addEventListener('DOMContentLoaded', () => { const steps = [...document.querySelectorAll"
+             "('.step')]; const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify("
+             "{steps: steps.length, shown: steps.filter(s => s.getBoundingClientRect().height > 0).length, counter: "
+             "[...document.querySelectorAll('.counterexample')].filter(c => c.getBoundingClientRect().height > 0)"
+             ".length, wide: document.documentElement.scrollWidth > window.innerWidth}); document.body.append(out); });"
+             "</script>")
+    page = tmp_path / "report.html"
+    page.write_text(capsys.readouterr().out.replace("</body>", probe + "</body>"), encoding="utf-8")
+    run = run_chromium(["--dump-dom", "--window-size=360,800", page.as_uri()], tmp_path)
+    found = re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S)
+    assert found, run.stderr[-500:]
+    probe_result = json.loads(found.group(1).replace("&quot;", '"'))
+    assert probe_result == {"steps": 3, "shown": 3, "counter": 1, "wide": False}

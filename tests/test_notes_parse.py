@@ -430,3 +430,11 @@ def test_a_parameter_vector_is_not_renamed(tmp_path) -> None:
     path = tmp_path / "vector.md"
     path.write_text("$$\nL(\\theta) = \\prod_{i=1}^{n} p(x^{(i)}|\\theta)\n$$\n$$\n\\mathbb{E}[x^{(i)}] = \\theta\n$$\n")
     assert mean_name(extract_steps(path)) is None
+
+
+@pytest.mark.parametrize("tex", [r"\int_0^1 f", r"\lim_{n} a_n + \int_a^b g", r"\oint_C f"])
+def test_an_unknown_macro_with_a_subscript_is_not_a_name(tex) -> None:
+    """Adversarial: ``\\int_0^1 f`` once read as the product of a symbol int_0 and f (so steps about integrals
+    were judged, as if int_0 were a number); an unknown macro stays unknown with a subscript too."""
+    with pytest.raises(Unparsed):
+        parse(tex)

@@ -24,12 +24,13 @@ from .document import Scope, read_roles
 from .extract import Extraction, FileError, extract, read_text
 from ..limits import Pool, default_pool
 from .judge import STEP_TIME_LIMIT, StepResult, judge_steps
+from .report_html import format_html
 
 __all__ = ["check_file", "check_document", "DocumentReport", "format_text", "format_json", "format_github", "run",
            "FORMATS", "DEFAULT_BUDGET"]
 
 #: the report formats of ``--format``
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "html")
 
 #: CPU seconds for all the steps of one file.
 DEFAULT_BUDGET = 300.0
@@ -46,6 +47,7 @@ class DocumentReport:
     inline: bool = False
     notes: list[str] = field(default_factory=list)
     scope: Scope = field(default_factory=Scope)
+    text: str = ""  # the text a reader sees, line for line with the steps' lines (a notebook: its markdown cells)
 
     def explain(self) -> list[str]:
         """The scope the steps were judged in, one line each (``--explain``): definitions, then premises."""
@@ -84,7 +86,8 @@ def check_document(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: f
     pool = default_pool() if pool is True else pool or None
     roles = read_roles(found, steps)
     results = judge_steps(steps, seconds, text=found.document.text, budget=budget, pool=pool, roles=roles)
-    return DocumentReport(str(path), results, found, inline, scope=roles[1])
+    shown = found.document.text if found.document.cells else text
+    return DocumentReport(str(path), results, found, inline, scope=roles[1], text=shown)
 
 
 def check_file(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: float | None = DEFAULT_BUDGET,
@@ -164,11 +167,12 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
     """Check the files and print the report; the exit code (0 all fine, 1 an invalid step, 2 a file error).
     Notes (why a file gave no step, inline equalities not checked, ``\\input`` not read) go to stderr with the
     JSON format, before the summary line with the text format. ``explain``: print each file's scope (its
-    definitions and premises) first (to stderr with JSON)."""
+    definitions and premises) first (to stderr with JSON and HTML, whose stdout is the report alone)."""
     out = out or sys.stdout
     err = err or sys.stderr
     results: list[StepResult] = []
     notes: list[str] = []
+    documents: list[tuple[str, str, list[StepResult]]] = []
     file_errors = 0
     for path in paths:
         try:
@@ -179,10 +183,11 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
             continue
         results.extend(document.results)
         notes.extend(document.summary_notes())
+        documents.append((document.path, document.text, document.results))
         if explain:
-            print("\n".join(document.explain()), file=err if output_format == "json" else out)
-    if output_format == "json":
-        report = format_json(results)
+            print("\n".join(document.explain()), file=err if output_format in ("json", "html") else out)
+    if output_format in ("json", "html"):
+        report = format_json(results) if output_format == "json" else format_html(documents)
         for note in notes:
             print(note, file=err)
     else:
@@ -190,7 +195,7 @@ def run(paths: Sequence[str], output_format: str = "text", out: TextIO | None = 
         if notes:
             body, _, summary = report.rpartition("\n")
             report = "\n".join(([body] if body else []) + notes + [summary])
-    if file_errors and output_format != "json":
+    if file_errors and output_format not in ("json", "html"):
         report += f"; {file_errors} of {len(paths)} file{'s' if len(paths) > 1 else ''} could not be read"
     print(report, file=out)
     if file_errors:

@@ -111,6 +111,10 @@ INDEX_LETTERS = {"i": index_i, "j": index_j,
 _n = INDEX_LETTERS["n"]
 _dimension = sp.Symbol("p", integer=True, positive=True)
 
+#: macros of more than one letter that name a quantity and may take a subscript besides the Greek letters
+_SUBSCRIPTED_WORDS = {"ell", "hbar", "imath", "jmath", "infty"}
+_GREEK_LETTERS = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+                  "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
 _GREEK = {"alpha", "beta", "gamma", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
           "lambda", "nu", "xi", "rho", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta",
           "Theta", "Xi", "Phi", "Psi", "Omega", "Pi", "Upsilon"}
@@ -638,6 +642,9 @@ class _Builder(lark.Transformer):
         if sub is not None and plain == "delta" and len(sub) == 2 and all(c in INDEX_LETTERS for c in sub):
             a, b = (INDEX_LETTERS[c] for c in sub)
             return sp.KroneckerDelta(a, b, (1, N))
+        if sub is not None and len(plain) > 1 and plain.removeprefix("var").lower() not in _GREEK_LETTERS \
+                and plain not in _SUBSCRIPTED_WORDS:
+            raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown macro")  # \int_0 is not a name with a subscript
         if sub is not None and re.fullmatch(r"\(.*\)", sub):
             raise Undetermined(f"{name.tex}_{{{sub}}}", "an order statistic (the k-th smallest observation)")
         if sub is not None and plain == "x":
