@@ -422,10 +422,13 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
     defines (then a step that uses it cannot be judged at all)."""
     usable, unusable = [], []
     context = _matrix_context() if matrix else _scalar_context()
+
+    def read(tex: str):
+        return parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(), constants=constants)
+
     for lhs, rhs, line in definitions:
         try:
-            left = parse(lhs, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
-                         constants=constants)
+            left = read(lhs)
         except Unparsed as exc:
             unusable.append((f"it uses {lhs}, defined on line {line}, whose name the checker cannot read "
                              f"({exc.reason})", True))
@@ -433,8 +436,7 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
         key = left.base if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0 else left
         known = isinstance(key, sp.Basic) and key in context.definitions
         try:
-            right = parse(rhs, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
-                          constants=constants)
+            right = read(rhs)
         except Unparsed as exc:
             unusable.append((f"it uses {lhs}, defined on line {line} in a form the checker cannot read "
                              f"({exc.reason}: {exc.fragment})", known))
