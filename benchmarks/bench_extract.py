@@ -89,7 +89,7 @@ def _latex(size: int) -> str:
         k += 1
 
 
-def _seconds(name: str, text: str, repeat: int = 3) -> tuple[float, int]:
+def _seconds(name: str, text: str, repeat: int = 2) -> tuple[float, int]:
     best, steps = float("inf"), 0
     for _ in range(repeat):
         start = time.process_time()
@@ -100,7 +100,7 @@ def _seconds(name: str, text: str, repeat: int = 3) -> tuple[float, int]:
 
 def main() -> None:
     sizes = [MAX_BYTES // 16, MAX_BYTES // 8, MAX_BYTES // 4, MAX_BYTES // 2, MAX_BYTES]
-    print("extraction time against file size (CPU seconds, best of 3); linear: the per-MB ratio stays near 1")
+    print("extraction time against file size (CPU seconds, best of 2); linear: the per-MB ratio stays near 1")
     baseline = None
     for size in sizes:
         text = _markdown(size)
