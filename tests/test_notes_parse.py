@@ -438,3 +438,16 @@ def test_an_unknown_macro_with_a_subscript_is_not_a_name(tex) -> None:
     were judged, as if int_0 were a number); an unknown macro stays unknown with a subscript too."""
     with pytest.raises(Unparsed):
         parse(tex)
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    (r"\Sigma^{-1}\bar{x}", r"\bar{x}^T\Sigma^{-1}"),
+    (r"\Sigma^{-1}\bar{\mathbf{x}}", r"\bar{\mathbf{x}}^\top\Sigma^{-1}"),
+    (r"A\hat\mu", r"\hat\mu^T A^T"),
+])
+def test_an_estimate_in_matrix_notes_is_never_a_scalar(lhs, rhs) -> None:
+    """Adversarial: in matrix notes x-bar and mu-hat are vectors; they were read as the scalar sample mean, which
+    commutes with every matrix, so these false steps (shapes p x 1 and 1 x p) were proved valid."""
+    from derivations.notes.judge import judge_pair
+
+    assert judge_pair(lhs, rhs)[0] != "valid"

@@ -83,7 +83,7 @@ _TOKEN = re.compile(r"\\[a-zA-Z]+|[A-Za-z]")
 def _compact(tex: str) -> str:
     """The text without braces and spaces, except one space between two letters or digits (``\\Delta b``,
     ``m_n w``), so that names stay apart."""
-    tex = re.sub(r"(?<!\\)[{}]", "", tex)
+    tex = re.sub(r"(?<!\\)[{}]", " ", tex)  # a brace separates like a space: \frac{S} is not \fracS
     tex = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", " ", tex)
     return re.sub(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])", "", tex)
 
@@ -203,7 +203,7 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
     lines = extraction.document.text.split("\n")
     if _capital_p_is_a_density(math_text):
         scope.renames.append((0, "P", "p"))
-    if re.search(r"\\(?:ln|log)\\mathcalL", math_text):  # \ln\mathcal{L}: then \mathcal{L} is the likelihood
+    if re.search(r"\\(?:ln|log)\s*\\mathcal\s*L", math_text):  # \ln\mathcal{L}: then \mathcal{L} is the likelihood
         scope.renames.append((0, r"\mathcal{L}", "L"))
     seen: set[str] = set()  # names used in the math so far
     statements: list[Statement] = []
@@ -305,7 +305,7 @@ def _annotation_before(lines: list[str], step: ExtractedStep) -> str:
 def _capital_p_is_a_density(math_text: str) -> bool:
     """Whether the document writes densities ``P(x)``: every letter P in its math is applied to a bracket."""
     uses = list(re.finditer(r"(?<![A-Za-z\\])P(?![A-Za-z])", math_text))
-    return bool(uses) and all(math_text.startswith("(", m.end()) for m in uses)
+    return bool(uses) and all(math_text[m.end():].lstrip().startswith("(") for m in uses)
 
 
 def _names_in(tex: str) -> set[str]:

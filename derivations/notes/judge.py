@@ -869,16 +869,18 @@ def _equation_message(status: str, parameter, solution: str, where: str, detail:
 
 def _later_candidates(steps: list[ExtractedStep], chains: list[list[int]], chain_number: int, position: int):
     """(step index, where) of the steps after an equation that could state its solution: in the same chain,
-    a step ``a = b`` right after an arrow; then the first step of the next chain."""
+    a step ``a = b`` right after an arrow; then the first step of the next chain, and of the chain after it (a
+    rearrangement may come between the equation and its solution)."""
     members = chains[chain_number]
     for k in range(position + 1, len(members)):
         previous, step = steps[members[k - 1]], steps[members[k]]
         if previous.relation in _ARROWS and step.relation == "=":
             yield members[k], "after the arrow"
-    if chain_number + 1 < len(chains):
-        following = steps[chains[chain_number + 1][0]]
-        if following.relation == "=":
-            yield chains[chain_number + 1][0], following.place
+    for later in (chain_number + 1, chain_number + 2):  # the next chain, or the one after a rearrangement
+        if later < len(chains):
+            following = steps[chains[later][0]]
+            if following.relation == "=":
+                yield chains[later][0], following.place
 
 
 def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,

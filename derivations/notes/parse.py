@@ -111,6 +111,8 @@ INDEX_LETTERS = {"i": index_i, "j": index_j,
 _n = INDEX_LETTERS["n"]
 _dimension = sp.Symbol("p", integer=True, positive=True)
 
+#: the names the matrix profile reads as vectors or matrices (an accent on one is a sample statistic)
+_MATRIX_NAMES = {"x", "mu", "Sigma", "Lambda", "A", "b", "y", "L", "epsilon", "varepsilon", "S"}
 #: macros of more than one letter that name a quantity and may take a subscript besides the Greek letters
 _SUBSCRIPTED_WORDS = {"ell", "hbar", "imath", "jmath", "infty"}
 _GREEK_LETTERS = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -184,6 +186,9 @@ def normalise(tex: str) -> str:
     s = re.sub(r"\\(mathbb|mathrm|operatorname|mathop|text|mathsf)\s*\{\s*\\mathbb\s*\{\s*E\s*\}\s*\}", r"\\E ", s)
     s = re.sub(r"\\(mathbb|mathrm|operatorname|text|mathsf|mathop)\*?\s*\{\s*([A-Za-z]+)\s*\}",
                lambda mo: _font_word(mo.group(1), mo.group(2)), s)
+    # an accent over a bold letter is the accent over the letter (bold letters are the plain vectors)
+    s = re.sub(r"\\(bar|hat|tilde|widehat|overline)\s*\{\s*\\(?:mathbf|boldsymbol|bm)\s*(?:\{\s*([A-Za-z]|\\[a-zA-Z]+)\s*\}|"
+               r"([A-Za-z]))\s*\}", lambda mo: f"\\{mo.group(1)}{{{mo.group(2) or mo.group(3)}}}", s)
     s = _derivative_fractions(s)
     s = re.sub(r"\\mathcal\s*\{\s*([A-Z])\s*\}", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
     s = re.sub(r"\\mathcal\s*([A-Z])", lambda mo: _CALLIGRAPHIC.get(mo.group(1), mo.group(0)), s)
@@ -655,6 +660,8 @@ class _Builder(lark.Transformer):
                 return sp.sqrt(sp.IndexedBase("sigma^2", positive=True)[index])
             return sp.IndexedBase(plain, real=True)[index]
         if sub is not None:
+            if re.fullmatch(r"\\[a-zA-Z]+", sub) and sub[1:].removeprefix("var").lower() in _GREEK_LETTERS:
+                sub = sub[1:]  # S_{\mu}: a label, the name S_mu
             if not re.fullmatch(r"[A-Za-z0-9]+", sub):
                 raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown subscript")
             if plain == "sigma":
@@ -703,6 +710,11 @@ class _Builder(lark.Transformer):
         return value
 
     def _matrix_symbol(self, accent: str, plain: str, sub: str | None, name: _Name):
+        if accent and plain in _MATRIX_NAMES:
+            # \bar x, \hat\mu, \hat\Sigma in matrix notes are a sample's mean vector or covariance matrix, which
+            # the matrix profile does not model (never the scalar sample mean of univariate notes)
+            raise Unparsed(name.tex + (f"_{{{sub}}}" if sub else ""), "an estimate in matrix notation (a sample mean "
+                           "vector or covariance matrix), which the checker does not model")
         if accent:
             return None
         if sub is not None and "|" in sub:
