@@ -80,9 +80,7 @@ def check_document(path: str | Path, seconds: float = STEP_TIME_LIMIT, budget: f
     or None / False to judge in this process (soft limits only)."""
     text = read_text(path)
     found = extract(path, text)
-    steps = found.steps
-    if inline:
-        steps = sorted(found.steps + found.inline_steps, key=lambda step: (step.chain.elements[0].line, step.line))
+    steps = found.steps_to_check(inline)
     pool = default_pool() if pool is True else pool or None
     roles = read_roles(found, steps)
     results = judge_steps(steps, seconds, text=found.document.text, budget=budget, pool=pool, roles=roles)

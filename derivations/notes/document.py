@@ -33,8 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .extract import Extraction, ExtractedStep, find_blocks
-from .sources import LATEX
+from .extract import Extraction, ExtractedStep
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
 
@@ -179,7 +178,7 @@ def _prose_before(extraction: Extraction) -> dict[int, str]:
     """For each display block number, the prose just before it (up to 240 characters after the previous
     block), math blanked."""
     text = extraction.document.text
-    blocks = [b for b in find_blocks(text, latex=extraction.document.dialect == LATEX) if not b.inline]
+    blocks = [b for b in extraction.blocks if not b.inline]
     before: dict[int, str] = {}
     previous_end = 0
     for block in blocks:

@@ -44,7 +44,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sources import LATEX, MARKDOWN, Document, LineIndex, read_document
+from .sources import LATEX, MARKDOWN, Document, LineIndex, blank, overwrite, read_document
 
 __all__ = ["FileError", "Element", "Chain", "ExtractedStep", "Extraction", "read_text", "find_blocks",
            "chains_of_block", "extract", "extract_steps", "MAX_BYTES"]
@@ -122,9 +122,14 @@ class Extraction:
     document: Document
     steps: list[ExtractedStep]
     inline_steps: list[ExtractedStep]
-    display_blocks: int
-    inline_blocks: int
+    blocks: list["_Block"]  # the math blocks, display and inline, in order
     notes: list[tuple[int, str]] = field(default_factory=list)
+
+    def steps_to_check(self, inline: bool = False) -> list[ExtractedStep]:
+        """The display steps, in textual order; with ``inline``, the inline steps too, in their place."""
+        if not inline:
+            return self.steps
+        return sorted(self.steps + self.inline_steps, key=lambda step: (step.chain.elements[0].line, step.line))
 
     def why_empty(self) -> str | None:
         """Why no display step was found (None if some were)."""
@@ -134,9 +139,9 @@ class Extraction:
             count = len(self.inline_steps)
             return (f"no display equation; {count} inline equalit{'y' if count == 1 else 'ies'} not checked; "
                     "--inline checks them")
-        if self.display_blocks:
+        if any(not block.inline for block in self.blocks):
             return "its display math holds no relation between two expressions (no step to check)"
-        if self.inline_blocks:
+        if self.blocks:
             return "its only math is inline, and holds no equality"
         return "no math found (display math is $$..$$, \\[..\\], or an equation/align environment)"
 
@@ -287,12 +292,6 @@ def _environment_end(text: str, name: str, start: int) -> re.Match | None:
 
 # ---------------------------------------------------------------------------------------------------------
 # masking: annotations and layout replaced by spaces, keeping every offset (so lines stay right)
-def _blank(match: re.Match) -> str:
-    return re.sub(r"[^\n]", " ", match.group(0))
-
-
-def _blank_text(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
 
 
 _BALANCED = r"\{(?:[^{}]|\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\})*\}"
@@ -322,7 +321,7 @@ def _mask_layout(text: str) -> str:
         token = match.group(0)
         if token.startswith("\\\\["):
             return "\\\\" + re.sub(r"[^\n]", " ", token[2:])
-        return _blank(match)
+        return blank(token)
 
     text = _LAYOUT.sub(blank_keep_rowsep, text)
     return _mask_layout_arrays(text)
@@ -349,10 +348,8 @@ def _mask_layout_arrays(text: str) -> str:
         spec = re.match(r"\s*\{[^{}]*\}", text[begin.end():])
         body_start = begin.end() + (spec.end() if spec else 0)
         if _has_top_level_relation(text[body_start:mark.start()]):
-            for k in range(begin.start(), body_start):
-                chars[k] = " " if chars[k] != "\n" else "\n"
-            for k in range(mark.start(), mark.end()):
-                chars[k] = " "
+            overwrite(chars, begin.start(), body_start)
+            overwrite(chars, mark.start(), mark.end())
     return "".join(chars)
 
 
@@ -434,16 +431,14 @@ def _strip_decorations(text: str) -> str:
     decoration blanked in place, what it decorates kept (as a group ``{X}``)."""
     chars = list(text)
     for found in _DECORATION_HEADS.finditer(text):
-        for k in range(found.start(), found.end()):
-            chars[k] = " " if chars[k] != "\n" else "\n"
+        overwrite(chars, found.start(), found.end())
         if found.group("brace"):
             group_start = text.index("{", found.end())
             group_end = _matching_brace(text, group_start)
             label = re.match(r"\s*[_^]\s*(" + _BALANCED + r"|\\[a-zA-Z]+(?:\s*" + _BALANCED + r")?|[^\s{}\\])",
                              text[group_end:])
             if label:
-                for k in range(group_end, group_end + label.end()):
-                    chars[k] = " " if chars[k] != "\n" else "\n"
+                overwrite(chars, group_end, group_end + label.end())
     return "".join(chars)
 
 
@@ -744,15 +739,14 @@ def chains_of_block(block: _Block, file_text: str, dialect: str = LATEX) -> list
             for tokens in _chain_tokens(block, dialect, LineIndex(file_text))]
 
 
-def _document_chains(document: Document, lines: LineIndex) -> tuple[list[Chain], list[Chain], int, int]:
+def _document_chains(document: Document, lines: LineIndex,
+                     blocks: list[_Block]) -> tuple[list[Chain], list[Chain]]:
     """The document's display chains (a block that starts with a relation continuing the last display chain)
-    and its inline chains, and how many display and inline blocks it has."""
+    and its inline chains."""
     display: list[list] = []
     display_blocks: list[int] = []
     inline: list[Chain] = []
-    counts = [0, 0]
-    for block in find_blocks(document.text, latex=document.dialect == LATEX):
-        counts[block.inline] += 1
+    for block in blocks:
         token_lists = _chain_tokens(block, document.dialect, lines)
         if block.inline:
             inline.extend(_chain_of_tokens(_strip_leading_relations(t), block.number, True) for t in token_lists)
@@ -764,7 +758,7 @@ def _document_chains(document: Document, lines: LineIndex) -> tuple[list[Chain],
             display.append(_strip_leading_relations(tokens))
             display_blocks.append(block.number)
     chains = [_chain_of_tokens(tokens, number, False) for tokens, number in zip(display, display_blocks)]
-    return chains, inline, counts[0], counts[1]
+    return chains, inline
 
 
 def _strip_leading_relations(tokens: list) -> list:
@@ -794,16 +788,13 @@ def extract(path: str | Path, text: str | None = None) -> Extraction:
         document = read_document(path, text)
     except ValueError as exc:
         raise FileError(str(exc)) from None
-    lines = LineIndex(document.text)
-    chains, inline, display_blocks, inline_blocks = _document_chains(document, lines)
+    blocks = find_blocks(document.text, latex=document.dialect == LATEX)
+    chains, inline = _document_chains(document, LineIndex(document.text), blocks)
     return Extraction(document, _steps_of(chains, document, str(path)), _steps_of(inline, document, str(path)),
-                      display_blocks, inline_blocks, list(document.notes))
+                      blocks, list(document.notes))
 
 
 def extract_steps(path: str | Path, text: str | None = None, inline: bool = False) -> list[ExtractedStep]:
     """Every step of every display chain in the file, in textual order (with ``inline``, the inline steps
     too, in their place)."""
-    found = extract(path, text)
-    if not inline:
-        return found.steps
-    return sorted(found.steps + found.inline_steps, key=lambda step: (step.chain.elements[0].line, step.line))
+    return extract(path, text).steps_to_check(inline)

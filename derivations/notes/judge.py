@@ -304,10 +304,6 @@ def _blocks_and_whole(left, right, verdict: tuple) -> tuple:
     return verdict
 
 
-def _is_estimate(symbol) -> bool:
-    return "hat" in str(symbol) or str(symbol) in ("xbar", "s^2")
-
-
 def _data_values_unknown(left, right, verdict: tuple) -> tuple:
     """A number (not 0) on one side and an expression in symbols on the other (``\\hat\\mu = \\frac{1 + 3 + 4}{3}``,
     ``\\lambda_n = 1 + 1``): a value computed from data, or from values the prose gives, that the checker has not
@@ -376,9 +372,11 @@ def _rename(text: str, name_tex: str, profile_tex: str) -> str:
     return substitute_name(text, name_tex, profile_tex)
 
 
-#: tokens whose letters are never names: environment names, spelled words, commands; then any other character
-_WORDS_KEPT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\(?:text|mathrm|operatorname|textrm|mbox|textbf|textit)\*?"
-                         r"\s*\{[^{}]*\}|\\[a-zA-Z]+|\\.|.", re.DOTALL)
+#: text whose letters are never names: environment names and spelled words
+_SPELLED_WORDS = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}|\\(?:text|mathrm|operatorname|textrm|mbox|textbf|textit)\*?"
+                            r"\s*\{[^{}]*\}")
+#: tokens: those, then a command, then any other character
+_WORDS_KEPT = re.compile(_SPELLED_WORDS.pattern + r"|\\[a-zA-Z]+|\\.|.", re.DOTALL)
 
 
 def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
@@ -388,15 +386,14 @@ def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
     tokens, power = _name_tokens(name_tex.strip())
     if not tokens:
         return text
-    kept = [m.span() for m in _WORDS_KEPT.finditer(text) if len(m.group(0)) > 1 and not re.fullmatch(r"\\[a-zA-Z]+|\\.", m.group(0))]
+    kept = {m.start(): m.end() for m in _SPELLED_WORDS.finditer(text)}  # environment names, \text{..}: skipped
     plain = re.fullmatch(r"\s*(?:\\[a-zA-Z]+|[A-Za-z])\s*", value_tex)  # a name for a name: no group needed
     group = f" {value_tex.strip()} " if plain else f"{{\\left({value_tex}\\right)}}"
     out, k = [], 0
     while k < len(text):
-        inside = next((span for span in kept if span[0] <= k < span[1]), None)
-        if inside:
-            out.append(text[k:inside[1]])
-            k = inside[1]
+        if k in kept:
+            out.append(text[k:kept[k]])
+            k = kept[k]
             continue
         end = _match_name(text, k, tokens) if text.startswith(tokens[0], k) else None
         if end is None:

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Document", "read_document", "document_of_text", "mask_markdown", "expand_macros", "copied_formula",
+__all__ = ["Document", "read_document", "blank", "overwrite", "document_of_text", "mask_markdown", "expand_macros", "copied_formula",
            "LineIndex", "MARKDOWN", "LATEX", "dialect_of"]
 
 MARKDOWN, LATEX = "markdown", "latex"
@@ -112,11 +112,12 @@ def _notebook(path: str, text: str) -> Document:
 
 # ---------------------------------------------------------------------------------------------------------
 # Markdown
-def _blank(text: str) -> str:
+def blank(text: str) -> str:
+    """The text with every character but newlines replaced by a space (its lines and offsets kept)."""
     return re.sub(r"[^\n]", " ", text)
 
 
-def _overwrite(chars: list[str], start: int, end: int, replacement: str = "") -> None:
+def overwrite(chars: list[str], start: int, end: int, replacement: str = "") -> None:
     """Blank chars[start:end] (newlines kept), with ``replacement`` written at its start."""
     for k in range(start, end):
         if chars[k] != "\n":
@@ -142,7 +143,7 @@ def mask_markdown(text: str) -> str:
     chars = list(text)
     front = _FRONT_MATTER.match(text)
     if front:
-        _overwrite(chars, 0, front.end())
+        overwrite(chars, 0, front.end())
     # HTML comments and fences, in one left-to-right pass: the earlier opener wins (a fence inside a comment is
     # comment; a comment marker inside a fence is code)
     position = front.end() if front else 0
@@ -166,21 +167,19 @@ def mask_markdown(text: str) -> str:
             end = closing.search(text, fence.end())
             stop = end.end() if end else len(text)
             if fence.group("info").strip().lower() in ("math", "{math}", "latex", "katex"):
-                body_end = end.start() if end else len(text)
-                _overwrite(chars, fence.start(), fence.end(), "$$")
+                overwrite(chars, fence.start(), fence.end(), "$$")
                 if end:
-                    _overwrite(chars, end.start(), end.end(), "$$")
-                del body_end
+                    overwrite(chars, end.start(), end.end(), "$$")
             else:
-                _overwrite(chars, fence.start(), stop)
+                overwrite(chars, fence.start(), stop)
             position = max(stop, fence.end() + 1)
             continue
-        _overwrite(chars, found.start(), found.end())
+        overwrite(chars, found.start(), found.end())
         position = found.end()
     text = "".join(chars)
     text = _mask_indented_code(text)
-    text = _OBSIDIAN_COMMENT.sub(lambda m: _blank(m.group(0)), text)
-    text = re.sub(r"^(?:[ \t]*>)+", lambda m: _blank(m.group(0)), text, flags=re.MULTILINE)
+    text = _OBSIDIAN_COMMENT.sub(lambda m: blank(m.group(0)), text)
+    text = re.sub(r"^(?:[ \t]*>)+", lambda m: blank(m.group(0)), text, flags=re.MULTILINE)
     text = _rewrite_wrappers(text)
     return _rewrite_copied_lines(text)
 
@@ -193,20 +192,20 @@ def _mask_indented_code(text: str) -> str:
     in_code = False
     previous_blank = True
     for k, line in enumerate(lines):
-        blank = not line.strip()
+        empty = not line.strip()
         indented = line.startswith(("    ", "\t"))
         if in_code:
-            if blank or indented:
-                lines[k] = _blank(line)
-                previous_blank = blank
+            if empty or indented:
+                lines[k] = blank(line)
+                previous_blank = empty
                 continue
             in_code = False
-        if blank:
+        if empty:
             previous_blank = True
             continue
         if indented and previous_blank and not in_list:
             in_code = True
-            lines[k] = _blank(line)
+            lines[k] = blank(line)
             previous_blank = False
             continue
         if _LIST_ITEM.match(line):
@@ -232,9 +231,9 @@ def _rewrite_wrappers(text: str) -> str:
             else:
                 delimiter = "$$" if "display" in args else "$"
                 display_stack.append(delimiter)
-            _overwrite(chars, wrapper.start(), wrapper.end(), delimiter)
+            overwrite(chars, wrapper.start(), wrapper.end(), delimiter)
         else:  # math, tex, mathjax, raw, latex: a wrapper around $$ .. $$ that is itself not math
-            _overwrite(chars, wrapper.start(), wrapper.end())
+            overwrite(chars, wrapper.start(), wrapper.end())
     return "".join(chars)
 
 
@@ -359,9 +358,9 @@ def _rewrite_copied_line(line: str) -> str:
         start, end = run.start() + found[0], run.start() + found[1]
         if start - 1 < run.start() or end >= run.end():
             continue  # no room for the delimiters (a rendered copy has at least one character)
-        _overwrite(chars, run.start(), start - 1)
+        overwrite(chars, run.start(), start - 1)
         chars[start - 1] = "$"
-        _overwrite(chars, end, run.end())
+        overwrite(chars, end, run.end())
         chars[end] = "$"
     return "".join(chars)
 
@@ -372,7 +371,7 @@ _TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 
 
 def _mask_tex_comments(text: str) -> str:
-    return _TEX_COMMENT.sub(lambda m: _blank(m.group(0)), text)
+    return _TEX_COMMENT.sub(lambda m: blank(m.group(0)), text)
 
 
 _DEFINERS = re.compile(r"\\(?P<kind>newcommand|renewcommand|providecommand|DeclareRobustCommand)\*?\s*"
@@ -492,7 +491,7 @@ def expand_macros(text: str, notes: list[tuple[int, str]] | None = None) -> str:
         return text
     chars = list(text)
     for start, end in spans:
-        _overwrite(chars, start, end)
+        overwrite(chars, start, end)
     text = "".join(chars)
     pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![a-zA-Z])")
     limit = len(text) + MAX_EXPANSION
