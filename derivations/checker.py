@@ -35,7 +35,7 @@ from sympy.matrices.exceptions import NonSquareMatrixError
 from .core import Chain, Derivation, Method, Relation, Step
 from .limits import Pool, StepTimeout, Task, shared, time_limit
 from .matrices import random_matrix, random_spd
-from .normal_form import OrthogonalMatrixSymbol, is_zero, normal_form, solve_with_sums_as_symbols
+from .normal_form import DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol, is_zero, normal_form, solve_with_sums_as_symbols
 from .notation import N
 
 
@@ -172,6 +172,23 @@ def _random_orthogonal(size: int, rng: random.Random) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix((identity - a) * (identity + a).inv())
 
 
+def _random_structured(m: sp.MatrixSymbol, rng: random.Random, spd_names: set) -> sp.ImmutableMatrix:
+    """A random exact value for the matrix symbol ``m`` that has its structure: orthogonal, diagonal with
+    positive entries, lower triangular with a positive diagonal, symmetric positive definite (a name in
+    ``spd_names``), else any rational matrix."""
+    rows, cols = int(m.shape[0]), int(m.shape[1])
+    if isinstance(m, OrthogonalMatrixSymbol):
+        return _random_orthogonal(rows, rng)
+    if isinstance(m, DiagonalMatrixSymbol):
+        return sp.ImmutableMatrix(sp.diag(*[sp.Rational(rng.randint(1, 19), rng.randint(1, 7)) for _ in range(rows)]))
+    if isinstance(m, LowerTriangularMatrixSymbol):
+        return sp.ImmutableMatrix(rows, cols, lambda r, c: sp.Rational(rng.randint(1, 19), rng.randint(1, 7)) if r == c
+                                  else sp.Rational(rng.randint(-19, 19), rng.randint(1, 7)) if r > c else 0)
+    if m.name in spd_names:
+        return random_spd(rows, rng)
+    return random_matrix(rows, cols, rng)
+
+
 def _data_depth(exprs: Sequence) -> int:
     """The deepest nesting of sums and products over the data (whose limits involve N)."""
     def depth(e) -> int:
@@ -249,9 +266,7 @@ def _instantiate(exprs: Sequence, point: int, rng: random.Random, symmetric: fro
     spd_names = {m.name for m in symmetric}
     values: dict = {}
     for m in sorted(set().union(*(e.atoms(sp.MatrixSymbol) for e in exprs)), key=str):
-        values[m] = (_random_orthogonal(int(m.shape[0]), rng) if isinstance(m, OrthogonalMatrixSymbol)
-                     else random_spd(int(m.shape[0]), rng) if m.name in spd_names
-                     else random_matrix(int(m.shape[0]), int(m.shape[1]), rng))
+        values[m] = _random_structured(m, rng, spd_names)
     exprs = _each_side(lambda e: e.xreplace(values).doit(), exprs, chosen)
     exprs = [e.as_explicit() if isinstance(e, sp.MatrixExpr) else e for e in exprs]
     exprs = [e if isinstance(e, sp.MatrixBase) else sp.Matrix([e]) for e in exprs]

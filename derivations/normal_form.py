@@ -149,6 +149,19 @@ class OrthogonalMatrixSymbol(sp.MatrixSymbol):
     U^T U = U U^T = I (``use_orthogonality``); the randomised test gives it random exact orthogonal values."""
 
 
+class DiagonalMatrixSymbol(sp.MatrixSymbol):
+    """A square matrix symbol known to be diagonal with positive entries (the eigenvalues of a covariance in
+    Sigma = Q D Q^T). It is symmetric, D^T = D (the judge counts it among the symmetric matrices); the
+    randomised test gives it random exact positive diagonal values. (Diagonal matrices commute with each other,
+    which the symbolic normal form does not use: such a step is left to the randomised test.)"""
+
+
+class LowerTriangularMatrixSymbol(sp.MatrixSymbol):
+    """A square matrix symbol known to be lower triangular with a positive diagonal (a Cholesky factor L of
+    Sigma = L L^T). The symbolic normal form treats it as a general invertible matrix; the randomised test gives
+    it random exact lower-triangular values with a positive diagonal."""
+
+
 def use_orthogonality(expr: sp.Basic) -> sp.Basic:
     """U^-1 = U^T, U^T U = U U^T = I for every :class:`OrthogonalMatrixSymbol` U (SymPy's Q.orthogonal)."""
     orthogonal = [m for m in expr.atoms(sp.MatrixSymbol) if isinstance(m, OrthogonalMatrixSymbol)]

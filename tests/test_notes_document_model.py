@@ -75,12 +75,21 @@ def test_a_value_given_to_a_name_is_used(tmp_path) -> None:
 
 
 def test_a_step_that_may_rest_on_a_premise_is_not_invalid(tmp_path) -> None:
-    text = ("Suppose $Q$ is orthogonal:\n$$ Q^\\top Q = I $$\nThen\n$$ (Q^\\top Q)^{-1} = I $$\n"
+    # a factorisation whose factors the prose does not describe is recorded, not applied
+    text = ("Suppose we factorise it:\n$$ \\Sigma = BC $$\nThen\n$$ \\Sigma^{-1} = B^{-1}C^{-1} $$\n"
             "$$ \\Sigma_{aa} + \\Sigma_{bb} = \\Sigma_{bb} $$\n")
     results = check_document(_write(tmp_path, text), pool=None).results
     assert [(r.role, r.verdict) for r in results] == [("premise", "not_checked"), ("assertion", "not_checked"),
                                                       ("assertion", "invalid")]
-    assert "may hold given the premise Q^\\top Q = I (line 2)" in results[1].message and results[1].uses == (2,)
+    assert "may hold given the premise \\Sigma = BC (line 2)" in results[1].message and results[1].uses == (2,)
+
+
+def test_a_structure_premise_is_applied(tmp_path) -> None:
+    text = ("Suppose $Q$ is orthogonal:\n$$ Q^\\top Q = I $$\nThen\n$$ (Q^\\top Q)^{-1} = I $$\n"
+            "$$ Q Q^\\top Q = Q^\\top $$\n")
+    results = check_document(_write(tmp_path, text), pool=None).results
+    assert [(r.role, r.verdict) for r in results] == [("premise", "not_checked"), ("assertion", "valid"),
+                                                      ("assertion", "invalid")]
 
 
 def test_a_definition_the_checker_cannot_read_leaves_its_users_not_checked(tmp_path) -> None:

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from .extract import Extraction, ExtractedStep
+from .matrix_scope import MatrixScope, read_matrix_scope
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
 
@@ -123,17 +124,22 @@ class Scope:
     #: (line, the document's name, the profile's name) from a distribution premise the profile models:
     #: ``X_i \sim \mathcal{N}(m, v)`` renames the letter X to x, m to \mu and v to \sigma^2 in later steps
     renames: list[tuple[int, str, str]] = field(default_factory=list)
+    #: what the premises say the vectors and matrices of matrix notes are (applied, so not in ``premises``)
+    matrix: MatrixScope = field(default_factory=MatrixScope)
+    #: the premises ``matrix`` applies, (line, tex, names): a step that also uses a name the scope does not know
+    #: (``d_k``, the eigenvalues the prose puts on D's diagonal) may hold through what the prose says of it
+    applied: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
 
     def without(self, lines_and_texts: set[tuple[int, str]]) -> "Scope":
         """The scope without the premises at these (line, tex): tentative premises that held as assertions."""
         return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts],
-                     list(self.renames))
+                     list(self.renames), self.matrix, list(self.applied))
 
     def without_definitions(self, statements: set[tuple[int, str, str]]) -> "Scope":
         """The scope without the definitions made by these (line, lhs, rhs): tentative definitions that turned
         out to be assertions (the profile's own name, or a statement that holds)."""
         return Scope([d for d in self.definitions if (d[0], d[2], d[3]) not in statements], list(self.premises),
-                     list(self.renames))
+                     list(self.renames), self.matrix, list(self.applied))
 
     def renames_for(self, step: ExtractedStep) -> tuple[tuple[str, str], ...]:
         """(the document's name, the profile's name) of the renames stated before the step."""
@@ -155,18 +161,45 @@ class Scope:
             text += " " + " ".join(_compact(rhs) for _, rhs, _ in more.values())
         return tuple(sorted(chosen.values(), key=lambda d: -d[2]))  # a later definition may use an earlier one
 
+    def applied_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
+        """(line, tex) of the applied premises that speak of a name the step uses, if the step also uses a letter
+        neither the profile nor the document's scope knows (then what the prose says of it may make it hold)."""
+        used = _tokens(step.lhs + " " + step.rhs)
+        known = {entry.key.split("_")[0] for entry in self.matrix.names} | _PROFILE_LETTERS | {
+            name.split("_")[0] for line, name, _, _ in self.definitions if line <= step.line}
+        unknown = {t.lstrip("\\") for t in used if re.fullmatch(r"[a-z]|\\[a-z]+", t)} - known - _OPERATOR_WORDS
+        if not unknown:
+            return []
+        return [(line, tex) for line, tex, names in self.applied if line <= step.line and names & used]
+
     def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
         """(line, tex) of the premises before the step that speak of a name it uses. A distribution (``\\sim``)
         says nothing of values, only of expectations and densities: it counts only for a step that takes one."""
         text = step.lhs + " " + step.rhs
-        used = set(_TOKEN.findall(text))
+        used = _tokens(text)
         random = bool(_RANDOM_OPERATORS.search(text))
         return [(line, tex) for line, tex, names in self.premises
                 if line <= step.line and names & used and (random or r"\sim" not in tex)]
 
 
+#: lowercase letters the notation profile gives a meaning (vectors, indices, sizes, constants)
+_PROFILE_LETTERS = {"x", "y", "b", "mu", "sigma", "epsilon", "varepsilon", "i", "j", "k", "n", "m", "p", "q", "t",
+                    "pi", "e"}
+#: lowercase macros that are operators or spacing, never names
+_OPERATOR_WORDS = {"sum", "prod", "log", "ln", "exp", "det", "frac", "tfrac", "dfrac", "left", "right", "top", "cdot",
+                   "operatorname", "mathbb", "mathcal", "mathbf", "mathrm", "text", "sqrt", "quad", "qquad", "int",
+                   "partial", "nabla", "lvert", "rvert", "vert", "lVert", "rVert", "mid", "tr", "intercal", "boldsymbol",
+                   "bm", "hat", "bar", "tilde", "widehat", "overline", "begin", "end", "pmatrix", "bmatrix", "times",
+                   "infty", "ldots", "cdots", "dots", "mathrm", "limits", "displaystyle", "tfrac", "big", "Big", "bigl",
+                   "bigr", "sim", "propto", "approx", "le", "ge", "leq", "geq", "neq"}
+
 _RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?:E|Var|Cov|var|cov)|\\(?:Var|Cov|E|Pr)"
                                r"(?![a-zA-Z])|(?<![\\A-Za-z])(?:E|Var|Cov|var|cov|p|P)\s*[\[(]|\\mathcal\s*\{?\s*N")
+
+
+def _tokens(tex: str) -> set[str]:
+    """The letters and macros of a formula, without the names of its environments (``pmatrix``)."""
+    return set(_TOKEN.findall(re.sub(r"\\(?:begin|end)\s*\{[^{}]*\}", " ", tex)))
 
 
 def _uses(compact_text: str, name: str) -> bool:
@@ -212,24 +245,56 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
         if step.chain is not previous_chain:
             chain_first.add(index)
             previous_chain = step.chain
+    matrix_premises: list[tuple[int, str, str, str]] = []  # (line, lhs, relation, rhs) for the matrix scope
     for index, step in enumerate(steps):
         defined = {name for _, name, _, _ in scope.definitions}
         statement = _role(step, index in chain_first, seen, prose.get(step.block, "") if not step.inline else "",
                           defined, _annotation_before(lines, step) if index in chain_first else "")
         statements.append(statement)
         if statement.role == "definition" and statement.name:
-            scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
+            scope.definitions.append((step.line, statement.name, *_defining_sides(step)))
         elif statement.role == "premise":
             modelled = _modelled_distribution(step, math_text) if step.relation == "sim" else None
             if statement.name and _is_value(step.rhs):
                 scope.definitions.append((step.line, statement.name, step.lhs, step.rhs))
             elif modelled is not None:
                 scope.renames.extend((step.line, name, profile) for name, profile in modelled)
+                if _vector_distribution(step, modelled):
+                    matrix_premises.append((step.line, "x", "sim", r"\mathcal{N}(\mu, \Sigma)"))
             else:
                 scope.premises.append((step.line, step.tex, _constrained_names(step)))
+                matrix_premises.append((step.line, step.lhs, step.relation, step.rhs))
         for side in (step.lhs, step.rhs):
             seen.update(_names_in(side))
+    scope.matrix, applied = read_matrix_scope(matrix_premises, extraction.document.text)
+    applied_premises = {(matrix_premises[k][0], matrix_premises[k][1], matrix_premises[k][3]) for k in applied}
+    for index, step in enumerate(steps):
+        if statements[index].role == "premise" and (step.line, step.lhs, step.rhs) in applied_premises:
+            statements[index] = Statement("premise", statements[index].name,
+                                          f"{statements[index].detail}, applied in the later steps")
+            scope.applied.append(next(p for p in scope.premises if (p[0], p[1]) == (step.line, step.tex)))
+    applied_lines = {(line, tex) for line, tex, _ in scope.applied}
+    scope.premises = [p for p in scope.premises if (p[0], p[1]) not in applied_lines]
     return statements, scope
+
+
+_INVERSE = re.compile(r"^(?P<name>.+?)\^\s*\{\s*-\s*1\s*\}\s*$")
+
+
+def _defining_sides(step: ExtractedStep) -> tuple[str, str]:
+    r"""The name and the value a step ``name = value`` would define; a name defined by its inverse
+    (``P^{-1} = \Sigma_0^{-1} + A^\top R^{-1}A``) is the inverse of the value."""
+    inverse = _INVERSE.match(step.lhs.strip())
+    if inverse and name_of(inverse.group("name")):
+        return inverse.group("name").strip(), rf"\left({step.rhs}\right)^{{-1}}"
+    return step.lhs, step.rhs
+
+
+def _vector_distribution(step: ExtractedStep, modelled: list[tuple[str, str]]) -> bool:
+    r"""Whether a modelled distribution premise is of the profile's vector, ``x \sim \mathcal{N}(\mu, \Sigma)``
+    after its renames, rather than of the univariate data."""
+    return r"\Sigma" in {profile for _, profile in modelled} or bool(
+        re.search(r",\s*(?:\\boldsymbol\s*\{?\s*)?\\Sigma\s*\}?\s*(?:\\right)?\s*\)\s*$", step.rhs))
 
 
 _GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$", re.DOTALL)
@@ -336,7 +401,7 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
         return Statement("premise", None, f"premise: {step.lhs} = {step.rhs.strip()} (a structure)", True)
     if not first_of_chain:
         return Statement("assertion")
-    name = name_of(step.lhs)
+    name = name_of(_defining_sides(step)[0])
     cue = prose.strip()[-160:] + " " + annotation
     function = _FUNCTION.match(step.lhs.strip())
     if (name is None and function and function.group("name") not in _NOT_NAMES | _PROFILE_FUNCTIONS
@@ -349,8 +414,9 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
     introduced = bool(_DEFINITION_CUES.search(cue))
     # new: a name the document has not given a value yet (it may have been mentioned, as m_n in a premise), and
     # not one of the notation profile's own names
-    new = (name not in defined and not _KNOWN.match(step.lhs.strip()) and not _PRIMITIVE.match(step.lhs.strip())
-           and (not _names_in(step.lhs) & seen or not _PRIMITIVE_CORE.match(step.lhs.strip())))
+    named = _defining_sides(step)[0].strip()
+    new = (name not in defined and not _KNOWN.match(named) and not _PRIMITIVE.match(named)
+           and (not _names_in(named) & seen or not _PRIMITIVE_CORE.match(named)))
     if _NOISE.search(step.rhs):
         return Statement("premise", None, f"premise: the model {step.lhs} = {step.rhs}", not introduced)
     if _is_value(step.rhs) and name not in defined and not _KNOWN.match(step.lhs.strip()):

@@ -29,7 +29,10 @@ from .document import Scope, Statement
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .parse import MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Reading, Undetermined, Unparsed, looks_like_matrix, parse
+from .matrix_scope import MatrixScope
+from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Reading, Undetermined, Unparsed, looks_like_matrix, parse,
+                    table_factorisations, table_symmetric)
+from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
            "VERDICTS"]
@@ -122,17 +125,20 @@ _IDENTITY_SIZES = (None, pt.m, pt.n, sp.Symbol("q", integer=True, positive=True)
 
 
 def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None = None, mean: str | None = None,
-                reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
-    """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit."""
+                reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset(),
+                table: MatrixScope | None = None):
+    """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit, and the
+    document's factorisations (``table``: Sigma = Q D Q^T) are applied."""
     uses_identity = matrix and re.search(r"(?<![a-zA-Z\\])I(?![a-zA-Z])", lhs + rhs)
     sizes = _IDENTITY_SIZES if uses_identity else (None,)
     first_error = None
     for size in sizes:
         try:
             left = parse(lhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean,
-                         reading=reading, seen=seen, constants=constants)
+                         reading=reading, seen=seen, constants=constants, table=table)
             right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean,
-                          reading=reading, seen=seen, constants=constants)
+                          reading=reading, seen=seen, constants=constants, table=table)
+            left, right = _factorised(left, table, matrix), _factorised(right, table, matrix)
         except Undetermined:
             raise
         except Unparsed as exc:
@@ -142,6 +148,17 @@ def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None
         if _shape(left) == _shape(right) or size is sizes[-1] or not uses_identity:
             return left, right
     raise first_error
+
+
+def _factorised(value, table: MatrixScope | None, matrix: bool):
+    """A parsed side with the document's factorisations applied (Sigma -> Q D Q^T, moments evaluated first so
+    that the covariances they give are factorised too)."""
+    if not (matrix and table and table.built and isinstance(value, sp.Basic)):
+        return value
+    factorisations = table_factorisations(table)
+    if not value.has(*factorisations) and not value.has(MatrixExpectation, MatrixCovariance):
+        return value
+    return value.doit().xreplace(factorisations)
 
 
 def _shape(value):
@@ -158,7 +175,8 @@ def _match_zero(value, other):
 def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None = None,
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
                mean: str | None = None, constants: frozenset = frozenset(),
-               definitions: tuple = (), renames: tuple = ()) -> tuple[str, str | None, str, dict | None]:
+               definitions: tuple = (), renames: tuple = (),
+               table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
     r"""(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
@@ -167,13 +185,14 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     definitions the step uses, (lhs, rhs, line) in order (:class:`.document.Scope`): each name is replaced by
     its definition; a step that uses a definition the checker cannot read is not checked. ``renames``: (the
     document's name, the profile's name) from the distribution premises the profile models (``X`` -> ``x``,
-    ``m`` -> ``\mu``), applied after the definitions.
+    ``m`` -> ``\mu``), applied after the definitions. ``table``: in matrix notes, what the document's premises
+    say its vectors and matrices are (:mod:`.matrix_scope`).
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
     if relation == "propto":
         return _judge_proportional(lhs, rhs, chain_text if chain_text is not None else lhs, seconds, density, mean,
-                                   constants, definitions, renames)
+                                   constants, definitions, renames, table)
     if relation != "=":
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
@@ -181,8 +200,9 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
         density = (_density_calls(lhs) + _density_calls(rhs) or [None])[-1]
     renamed = tuple((_renamed(name, renames), _renamed(value, renames), line) for name, value, line in definitions)
     lhs, rhs, chain_text = _renamed(lhs, renames), _renamed(rhs, renames), _renamed(chain_text, renames)
-    matrix = looks_like_matrix(chain_text)
-    usable, unusable = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean, constants)
+    matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(
+        " ".join([chain_text] + [value for _, value, _ in renamed])))
+    usable, unusable = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean, constants, table)
     blocking = [reason for reason, known in unusable if known]
     if blocking:
         return "not_checked", None, blocking[0], None
@@ -192,7 +212,7 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
             lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
         if (lhs, rhs) == before or len(lhs) + len(rhs) > 20_000:
             break
-    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants)
+    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants, table)
     if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
         return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
     return verdict
@@ -203,7 +223,7 @@ _PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?
 
 def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, density: str | None,
                         mean: str | None, constants: frozenset, definitions: tuple,
-                        renames: tuple) -> tuple[str, str | None, str, dict | None]:
+                        renames: tuple, table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
     r"""``lhs \propto rhs`` as a function of the variables of the density the chain starts with
     (``p(x_a | x_b) \propto ...``: x_a): valid if the ratio lhs / rhs does not depend on them, i.e. if
     lhs(v) rhs(w) = lhs(w) rhs(v) for any two values v, w (judged by the shared checker, so with the same proof
@@ -213,13 +233,13 @@ def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, den
     if not found or not found.group("variables").strip():
         return "not_checked", None, ("proportional (\\propto) in a variable the notes do not name (the chain does "
                                      "not start with a density p(..)), not checked"), None
-    matrix = looks_like_matrix(chain_text)
+    matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(chain_text))
     hint = _model_hint(chain_text)
     lhs, rhs = _renamed(lhs, renames), _renamed(rhs, renames)
     try:
-        left, right = _parse_pair(lhs, rhs, matrix, hint, density, mean, constants=constants)
+        left, right = _parse_pair(lhs, rhs, matrix, hint, density, mean, constants=constants, table=table)
         variables = [parse(v, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(),
-                           constants=constants) for v in found.group("variables").split(",")]
+                           constants=constants, table=table) for v in found.group("variables").split(",")]
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     if not all(isinstance(v, (sp.Symbol, sp.MatrixSymbol)) for v in variables):
@@ -238,7 +258,8 @@ def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, den
     except Exception as exc:  # shapes that do not multiply
         return "not_checked", None, f"proportional (\\propto): the sides could not be compared ({exc})", None
     names = ", ".join(v.strip() for v in found.group("variables").split(","))
-    status, method, message, example = _check_parsed(cross_left, cross_right, _context(matrix, Reading()), seconds)
+    status, method, message, example = _check_parsed(cross_left, cross_right, _context(matrix, Reading(), table),
+                                                    seconds)
     if status == "valid":
         message = f"proportional in {names}: the ratio of the sides does not depend on it ({message})"
     elif status == "invalid":
@@ -253,10 +274,11 @@ def _renamed(text: str, renames: tuple) -> str:
 
 
 def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: float, density: str | None,
-                    mean: str | None, constants: frozenset) -> tuple[str, str | None, str, dict | None]:
+                    mean: str | None, constants: frozenset,
+                    table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
     """The verdict on ``lhs = rhs`` under every reading of its notation (:func:`judge_pair`'s second half)."""
     try:
-        readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text)
+        readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text, table)
     except Undetermined as exc:
         return "not_checked", None, f"{exc.reason}: {exc.fragment}", None
     except Unparsed as exc:
@@ -266,9 +288,10 @@ def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: 
     model = bool(_MODEL_STATED.search(chain_text))
     verdicts = []
     for reading, left, right in readings:
-        context = _context(matrix, reading)
+        context = _context(matrix, reading, table)
         verdict = _model_sizes_misfit(left, right, model, _check_parsed(left, right, context, seconds))
         verdict = _blocks_and_whole(left, right, _partition_sizes_misfit(left, right, verdict))
+        verdict = _symbolic_against_explicit_sizes(left, right, verdict)
         verdicts.append((reading, _data_values_unknown(left, right, verdict)))
     return _combine(verdicts)
 
@@ -287,6 +310,19 @@ def _partition_sizes_misfit(left, right, verdict: tuple) -> tuple:
     if sizes & _PARTITION and not all(s in _PARTITION or s == 1 for s in sizes):
         return ("not_checked", None, f"the notes write a matrix as its blocks; its size and the blocks' (m + n) "
                 f"are the checker's own sizes, which the notes do not relate ({message})", None)
+    return verdict
+
+
+def _symbolic_against_explicit_sizes(left, right, verdict: tuple) -> tuple:
+    """Sides of shapes (p, p) and (2, 2): a matrix of the checker's symbolic size against one the notes write
+    out (a numeric example): the notes' size is not the checker's, so the shapes differing is no error."""
+    shapes = [_shape(left), _shape(right)]
+    if verdict[0] != "invalid" or None in shapes or shapes[0] == shapes[1]:
+        return verdict
+    symbolic = [any(not sp.sympify(d).is_number for d in shape) for shape in shapes]
+    if symbolic[0] != symbolic[1]:
+        return ("not_checked", None, f"a matrix of the checker's symbolic size against one the notes write out "
+                f"({verdict[2]})", None)
     return verdict
 
 
@@ -413,7 +449,7 @@ def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
 
 
 def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,
-                        constants: frozenset) -> tuple[list, list[tuple[str, bool]]]:
+                        constants: frozenset, table: MatrixScope | None = None) -> tuple[list, list[tuple[str, bool]]]:
     """The document's definitions split into those the checker can substitute (readable, the value of its
     name's shape) and the others, each with the reason and whether its name is one the notation profile
     defines (then a step that uses it cannot be judged at all)."""
@@ -421,7 +457,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
     context = _matrix_context() if matrix else _scalar_context()
 
     def read(tex: str):
-        return parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(), constants=constants)
+        return parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(), constants=constants,
+                     table=table)
 
     for lhs, rhs, line in definitions:
         try:
@@ -527,13 +564,13 @@ def _reading_options(seen: set, matrix: bool, chain_text: str = "") -> dict:
 
 
 def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, mean: str | None,
-              constants: frozenset = frozenset(), chain_text: str = "") -> list:
+              constants: frozenset = frozenset(), chain_text: str = "", table: MatrixScope | None = None) -> list:
     """[(reading, left, right)] for every plausible reading of the step that parses (:class:`Reading`); the
     first error if none does. A reading that leaves something undetermined (:class:`Undetermined`: a letter of
     unknown nature under E) makes the whole step undetermined: that reading may be the one meant."""
     seen: set = set()
     try:
-        first = [(Reading(), *_parse_pair(lhs, rhs, matrix, hint, density, mean, Reading(), seen, constants))]
+        first = [(Reading(), *_parse_pair(lhs, rhs, matrix, hint, density, mean, Reading(), seen, constants, table))]
         error = None
     except Undetermined:
         raise
@@ -557,7 +594,7 @@ def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, 
             continue
         try:
             readings.append((reading, *_parse_pair(lhs, rhs, matrix, hint, density, mean, reading,
-                                                   constants=constants)))
+                                                   constants=constants, table=table)))
         except Undetermined:
             raise
         except Unparsed as exc:
@@ -567,10 +604,12 @@ def _readings(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, 
     return readings
 
 
-def _context(matrix: bool, reading: Reading) -> Context:
+def _context(matrix: bool, reading: Reading, table: MatrixScope | None = None) -> Context:
     if not matrix:
         return _scalar_context()
     context = _matrix_context()
+    if table:
+        context = replace(context, symmetric=context.symmetric | table_symmetric(table))
     if not reading.symmetric_L:
         context = replace(context, symmetric=context.symmetric - {lg.L})
     return context
@@ -714,13 +753,14 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
 
 
 def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
-                mean: str | None, constants: frozenset, definitions: tuple = (), renames: tuple = ()) -> tuple:
+                mean: str | None, constants: frozenset, definitions: tuple = (), renames: tuple = (),
+                table: MatrixScope | None = None) -> tuple:
     """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
     step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
-    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames)
+    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames, table)
 
 
 def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
@@ -923,7 +963,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     used = {k: scope.definitions_for(steps[k]) for k in judged}
     tasks = [Task(_judge_task, (steps[k].lhs, steps[k].rhs, steps[k].relation, _chain_text(steps[k].chain), seconds,
                                 referents[k], mean, constants_before(declarations, steps[k].line), used[k],
-                                scope.renames_for(steps[k])),
+                                scope.renames_for(steps[k]), scope.matrix or None),
                   seconds=hard) for k in judged]
     results: list[StepResult] = [
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)
@@ -1015,7 +1055,7 @@ def _set_aside_premises(result: StepResult, scope: Scope) -> StepResult:
     checker does not apply it), naming the premise; the counterexample without it is kept in the message."""
     if result.verdict != "invalid":
         return result
-    premises = scope.premises_for(result.source)
+    premises = scope.premises_for(result.source) + scope.applied_for(result.source)
     if not premises:
         return result
     named = "; ".join(f"{' '.join(tex.split())} (line {line})" for line, tex in premises[:3])

@@ -55,8 +55,10 @@ from sympy.core.function import AppliedUndef
 from .. import linear_gaussian as lg
 from .. import partitioned as pt
 from ..density import gaussian_density
+from ..normal_form import DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol
 from ..expectation import Covariance, Expectation, Variance
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_model
+from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
 __all__ = ["Unparsed", "Undetermined", "Reading", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
@@ -420,8 +422,10 @@ def _lark() -> lark.Lark:
 class _Builder(lark.Transformer):
     def __init__(self, matrix: bool, identity_size, model_hint: str, numeric_blocks: bool,
                  density: str | None = None, inner: bool = False, mean: str | None = None,
-                 reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
+                 reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset(),
+                 table: MatrixScope | None = None):
         super().__init__()
+        self.table = table
         self.reading = reading
         self.constants = constants
         self.seen = seen if seen is not None else set()
@@ -436,7 +440,7 @@ class _Builder(lark.Transformer):
     def _inner(self, text: str, matrix: bool = False):
         """An exponent, a limit, an index or a derivative's variable, parsed with the same notation."""
         return parse(text, matrix=matrix, inner=True, mean=self.mean, reading=self.reading, seen=self.seen,
-                     constants=self.constants)
+                     constants=self.constants, table=self.table if matrix else None)
 
     # ---- leaves
     def number(self, children):
@@ -710,6 +714,13 @@ class _Builder(lark.Transformer):
         return value
 
     def _matrix_symbol(self, accent: str, plain: str, sub: str | None, name: _Name):
+        if self.table:  # what the document's premises say the name is comes before the profile
+            value = table_symbol(self.table, (f"{accent}:" if accent else "") + plain + (f"_{sub}" if sub else ""))
+            if value is not None:
+                return value
+            if sub is not None and not accent and table_symbol(self.table, plain) is not None:
+                raise Unparsed(f"{name.tex}_{{{sub}}}", f"an entry or block of the matrix {plain}, which the "
+                               "checker does not relate to the matrix")
         if accent and plain in _MATRIX_NAMES:
             # \bar x, \hat\mu, \hat\Sigma in matrix notes are a sample's mean vector or covariance matrix, which
             # the matrix profile does not model (never the scalar sample mean of univariate notes)
@@ -946,7 +957,7 @@ class _Builder(lark.Transformer):
         if any(s == "|" for s in group.seps):
             raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
         if self.matrix_mode and any(_is_matrix(a) for a in args):
-            model, subst = _matrix_model(args, self.model_hint)
+            model, subst = _matrix_model(args, self.model_hint, self.table)
             args = [a.xreplace(subst) for a in args]
             if kind == "E" and len(args) == 1:
                 return MatrixExpectation(args[0], model)
@@ -1079,6 +1090,10 @@ class _Builder(lark.Transformer):
         else:
             variables, parameters = args, []
         if any(_is_matrix(v) for v in variables + parameters):
+            if self.table:
+                density = table_density(self.table, tuple(variables), tuple(parameters))
+                if density is not None:
+                    return density
             return _multivariate_density(variables, parameters, op.tex, self.model_hint)
         if len(parameters) == 0:
             mean, variance = mu, sigma2
@@ -1407,11 +1422,16 @@ def _multivariate_density(variables: list, parameters: list, tex: str, hint: str
     raise Unparsed(tex + "(..)", "a multivariate density of unknown arguments (write N(x|mean, covariance))")
 
 
-def _matrix_model(args, hint: str):
-    """The Gaussian model for E/Cov of matrix expressions, and substitutions for derived random vectors:
-    blocks x_a, x_b: the partitioned joint; otherwise the linear-Gaussian model x ~ N(mu, Lambda^-1),
-    epsilon ~ N(0, L^-1) independent, y = A x + b + epsilon; or with hint "affine" x ~ N(mu, Sigma)."""
+def _matrix_model(args, hint: str, table: MatrixScope | None = None):
+    """The Gaussian model for E/Cov of matrix expressions, and substitutions for derived random vectors: the
+    document's own (:func:`table_model`) when the arguments use one of its random vectors; blocks x_a, x_b:
+    the partitioned joint; otherwise the linear-Gaussian model x ~ N(mu, Lambda^-1), epsilon ~ N(0, L^-1)
+    independent, y = A x + b + epsilon; or with hint "affine" x ~ N(mu, Sigma)."""
     symbols = set().union(*(a.atoms(sp.MatrixSymbol) for a in args))
+    if table and (table.random or table.derived):
+        model, subst = table_model(table)
+        if symbols & (set(model.means) | set(subst)):
+            return model, subst
     if symbols & {pt.x_a, pt.x_b}:
         return pt.JOINT, {}
     if hint == "affine":
@@ -1420,6 +1440,84 @@ def _matrix_model(args, hint: str):
 
 
 _Sigma_p = sp.MatrixSymbol("Sigma", pt.p, pt.p)
+_SIZES = {"p": _dimension, "q": lg.q, "1": sp.Integer(1)}
+_STRUCTURED = {"orthogonal": OrthogonalMatrixSymbol, "diagonal": DiagonalMatrixSymbol,
+               "lower": LowerTriangularMatrixSymbol}
+#: the profile's names a matrix scope may speak of (its premises use them at the profile's sizes)
+_PROFILE_MATRIX_SYMBOLS = {"x": lg.x, "mu": lg.mu, "Sigma": _Sigma, "y": lg.y, "b": lg.b, "epsilon": lg.eps,
+                           "varepsilon": lg.eps, "A": lg.A}
+
+
+@lru_cache(maxsize=256)
+def table_symbol(table: MatrixScope, key: str):
+    """The SymPy matrix symbol of a name the document's matrix scope gives a shape and a structure
+    (:mod:`.matrix_scope`), None if it gives none."""
+    entry = table.name(key)
+    if entry is None:
+        return None
+    kind = _STRUCTURED.get(entry.kind, sp.MatrixSymbol)
+    return kind(key.replace(":", "_"), _SIZES[entry.rows], _SIZES[entry.cols])
+
+
+def _scope_symbol(table: MatrixScope, key: str):
+    value = table_symbol(table, key)
+    return value if value is not None else _PROFILE_MATRIX_SYMBOLS.get(key)
+
+
+@lru_cache(maxsize=64)
+def table_model(table: MatrixScope):
+    """The Gaussian model of the document's premises: its random vectors (independent) with their means and
+    covariances, and its model equations as substitutions (z -> W x + c + eta)."""
+    means, covariances = {}, {}
+    for vector_key, mean_key, covariance_key in table.random:
+        vector = _scope_symbol(table, vector_key)
+        if vector is None:
+            continue
+        size = vector.shape[0]
+        means[vector] = _scope_symbol(table, mean_key) if mean_key else sp.ZeroMatrix(size, 1)
+        covariances[(vector, vector)] = sp.Identity(size) if covariance_key == "I" else \
+            _scope_symbol(table, covariance_key)
+    vectors = list(means)
+    for k, u in enumerate(vectors):  # independent: the premises state them one by one
+        for v in vectors[k + 1:]:
+            covariances[(u, v)] = sp.ZeroMatrix(u.shape[0], v.shape[0])
+    subst = {}
+    for vector_key, value_tex in table.derived:
+        vector = _scope_symbol(table, vector_key)
+        subst[vector] = parse(value_tex, matrix=True, table=table)
+    return gaussian_model(means, covariances), subst
+
+
+def table_density(table: MatrixScope, variables: tuple, parameters: tuple):
+    """The density the document's premises give: p(v) of a random vector v ~ N(m, V); p(z | u) of a vector of
+    a model equation given one of its random vectors (z = W u + c + eta: N(z | W u + c, Cov[eta])); None for
+    any other."""
+    model, subst = table_model(table)
+    if len(variables) != 1 or len(parameters) > 1:
+        return None
+    (point,) = variables
+    if not parameters and point in model.means:
+        return gaussian_density(point, model.means[point], model.covariance(point, point))
+    if len(parameters) == 1 and point in subst and parameters[0] in model.means:
+        given = parameters[0]
+        others = [v for v in model.means if v != given]
+        value = subst[point]
+        mean = value.xreplace({v: model.means[v] for v in others})
+        noise = gaussian_model({v: model.means[v] for v in others},
+                               {(u, v): model.covariance(u, v) for k, u in enumerate(others) for v in others[k:]})
+        return gaussian_density(point, mean, MatrixCovariance(value, value, noise).doit())
+    return None
+
+
+@lru_cache(maxsize=64)
+def table_factorisations(table: MatrixScope) -> dict:
+    """{matrix: product} of the document's factorisations (Sigma -> Q D Q^T), to apply to a parsed side."""
+    return {_scope_symbol(table, key): parse(value_tex, matrix=True, table=table) for key, value_tex in table.built}
+
+
+def table_symmetric(table: MatrixScope) -> frozenset:
+    """The matrices the document's matrix scope makes symmetric: covariances and diagonal matrices."""
+    return frozenset(table_symbol(table, e.key) for e in table.names if e.kind in ("symmetric", "diagonal"))
 _KNOWN_SYMBOLS = frozenset({mu, sigma2, N, muhat, sigma2hat, S2, _dimension, *INDEX_LETTERS.values(), DATA_MARK,
                             DOTS_MARK, BARE_P})
 
@@ -1450,7 +1548,8 @@ def _finish(value, matrix: bool):
 
 def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = "linear-gaussian",
           density: str | None = None, inner: bool = False, mean: str | None = None,
-          reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset()):
+          reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset(),
+          table: MatrixScope | None = None):
     r"""The SymPy value of one side of a step; raises :class:`Unparsed` for constructs outside the grammar.
 
     ``density``: the LaTeX of the density ``p(..)`` written with arguments that a bare ``p`` refers to (the
@@ -1462,7 +1561,8 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
     with several plausible meanings is read (:class:`Reading`); ``seen``, if given, collects which of those
     choices the text raised ("tex_tokens", "apply:NAME", "plain:NAME", "capital:NAME", "symmetric_L").
     ``constants``: names the notes declare to be constants (``scope.declared_constants``); any other letter
-    the notation does not know is of unknown nature under E, Var and Cov (:class:`Undetermined`)."""
+    the notation does not know is of unknown nature under E, Var and Cov (:class:`Undetermined`). ``table``:
+    in matrix notes, what the document's premises say its vectors and matrices are (:mod:`.matrix_scope`)."""
     if not isinstance(tex, str):
         raise Unparsed(repr(tex), "not text")
     text = normalise(tex)
@@ -1486,7 +1586,7 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
     numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
     builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
-                       numeric_blocks, density, inner, mean, reading, seen, constants)
+                       numeric_blocks, density, inner, mean, reading, seen, constants, table if matrix else None)
     try:
         value = builder.transform(tree)
         if not inner:

@@ -1,0 +1,129 @@
+r"""The matrix scope: what a document's premises say its vectors and matrices are (``notes/matrix_scope.py``),
+and the verdicts it makes possible. Each rule has a mutation: the same step made wrong is rejected."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy as sp
+
+from derivations.checker import _random_structured
+from derivations.normal_form import DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol
+from derivations.notes.check import check_document
+from derivations.notes.judge import judge_pair
+from derivations.notes.matrix_scope import MatrixName, MatrixScope, key_of, read_matrix_scope
+
+EIGEN_PROSE = "Write $\\Sigma = QDQ^\\top$ where $D$ is diagonal with the eigenvalues, and $Q$ is orthogonal."
+CHOLESKY_PROSE = "Let $L$ be its Cholesky factor, the lower triangular matrix with a positive diagonal."
+
+
+def _scope(premises, prose=""):
+    table, applied = read_matrix_scope([(k + 1, *p) for k, p in enumerate(premises)], prose)
+    return table, applied
+
+
+EIGEN, _ = _scope([(r"\Sigma", "=", r"QDQ^\top"), (r"Q^\top Q", "=", "I")], EIGEN_PROSE)
+CHOLESKY, _ = _scope([(r"\Sigma", "=", r"LL^\top")], CHOLESKY_PROSE)
+MODEL, _ = _scope([("z", "=", r"Wx + c + \eta"), (r"\eta", "sim", r"\mathcal{N}(0, R)"),
+                   ("x", "sim", r"\mathcal{N}(\mu_0, \Sigma_0)")])
+
+
+@pytest.mark.parametrize("tex, key", [(r"\Sigma_0", "Sigma_0"), (r"\Sigma_{0}", "Sigma_0"), (r"\tilde{x}", "tilde:x"),
+                                      (r"\mathbf{W}", "W"), (r"\eta", "eta"), ("Wx", None), (r"\sum", None)])
+def test_key_of_spells_a_name_as_the_parser_does(tex, key):
+    assert key_of(tex) == key
+
+
+def test_a_model_equation_sizes_its_new_vectors_and_its_matrix():
+    names = {e.key: (e.rows, e.cols, e.kind) for e in MODEL.names}
+    assert names["W"] == ("q", "p", "general")
+    assert names["z"] == names["c"] == names["eta"] == ("q", "1", "general")
+    assert names["R"] == ("q", "q", "symmetric")
+    assert names["Sigma_0"] == ("p", "p", "symmetric") and names["mu_0"] == ("p", "1", "general")
+    assert MODEL.derived == (("z", r"Wx + c + \eta"),)
+
+
+def test_structures_come_from_formulas_and_prose():
+    kinds = {e.key: e.kind for e in EIGEN.names}
+    assert kinds == {"Q": "orthogonal", "D": "diagonal"}
+    assert EIGEN.built == (("Sigma", r"QDQ^\top"),)
+    assert {e.key: e.kind for e in CHOLESKY.names} == {"L": "lower"}
+
+
+def test_a_factorisation_whose_factors_the_prose_does_not_describe_is_not_applied():
+    table, applied = _scope([(r"\Sigma", "=", r"QDQ^\top")], "We write it as a product.")
+    assert not table.built and applied == set()
+
+
+def test_a_name_given_two_shapes_is_not_applied_twice():
+    table, applied = _scope([("z", "=", r"Wx + c + \eta"), ("z", "sim", r"\mathcal{N}(0, \Sigma)")])
+    assert applied == {0}  # z is of size q by its model, Sigma of size p: the distribution does not fit
+
+
+@pytest.mark.parametrize("lhs, rhs, table, verdict", [
+    (r"Q^\top\Sigma Q", "D", EIGEN, "valid"),
+    (r"Q\Sigma Q^\top", "D", EIGEN, "invalid"),  # the order of the factors matters
+    (r"\Sigma^{-1}", r"QD^{-1}Q^\top", EIGEN, "valid"),
+    (r"\Sigma^{-1}", r"Q^\top D^{-1}Q", EIGEN, "invalid"),
+    (r"\left(LL^\top\right)^{-1}", r"L^{-\top}L^{-1}", CHOLESKY, "valid"),
+    (r"\left(LL^\top\right)^{-1}", r"L^{-1}L^{-\top}", CHOLESKY, "invalid"),  # a Cholesky factor is not symmetric
+    (r"\mathbb{E}[z]", r"W\mu_0 + c", MODEL, "valid"),
+    (r"\mathbb{E}[z]", r"W\mu_0 - c", MODEL, "invalid"),
+    (r"\operatorname{Cov}[z]", r"W\Sigma_0W^\top + R", MODEL, "valid"),
+    (r"\operatorname{Cov}[z]", r"W\Sigma_0W^\top", MODEL, "invalid"),
+    (r"p(z \mid x)", r"\mathcal{N}(z \mid Wx + c, R)", MODEL, "valid"),
+    (r"p(z \mid x)", r"\mathcal{N}(z \mid Wx + c, R^{-1})", MODEL, "invalid"),
+])
+def test_steps_are_judged_in_the_document_matrix_scope(lhs, rhs, table, verdict):
+    assert judge_pair(lhs, rhs, table=table)[0] == verdict
+
+
+def test_an_entry_of_a_scoped_matrix_is_not_related_to_it():
+    status, _, message, _ = judge_pair(r"\log\det L", r"\sum_{j=1}^{p}\log L_{jj}", table=CHOLESKY)
+    assert status == "not_checked" and "entry" in message
+
+
+def test_a_name_of_the_scope_puts_a_step_in_matrix_notation():
+    assert CHOLESKY.mentions(r"L^{-1}(x - m)") and MODEL.mentions(r"VW x") and not CHOLESKY.mentions(r"\Lambda")
+    assert MatrixScope((MatrixName("Sigma_0", "p", "p"),)).mentions(r"\Sigma_{0}^{-1}")
+
+
+def test_the_randomised_test_draws_matrices_with_their_structure():
+    rng = random.Random(3)
+    lower = _random_structured(LowerTriangularMatrixSymbol("L", 4, 4), rng, set())
+    assert all(lower[r, c] == 0 for r in range(4) for c in range(r + 1, 4)) and all(lower[k, k] > 0 for k in range(4))
+    diagonal = _random_structured(DiagonalMatrixSymbol("D", 3, 3), rng, set())
+    assert diagonal.is_diagonal() and all(diagonal[k, k] > 0 for k in range(3))
+    orthogonal = _random_structured(OrthogonalMatrixSymbol("Q", 3, 3), rng, set())
+    assert orthogonal.T * orthogonal == sp.eye(3)
+
+
+DOCUMENT = r"""# Eigenvectors
+
+Let $x \sim \mathcal{N}(m, \Sigma)$. Write
+
+$$\Sigma = QDQ^\top$$
+
+where $D$ is diagonal with the eigenvalues $d_1, \dots, d_p$, and $Q$ is orthogonal:
+
+$$Q^\top Q = I$$
+
+Then
+
+$$Q^\top\Sigma Q = Q^\top QDQQ$$
+
+and
+
+$$|Q|\,|D|\,|Q^\top| = \prod_{k=1}^{p} d_k$$
+"""
+
+
+def test_a_document_applies_its_structure_premises(tmp_path):
+    path = tmp_path / "eigen.md"
+    path.write_text(DOCUMENT, encoding="utf-8")
+    results = {r.source.line: r for r in check_document(path).results}
+    assert results[5].role == "premise" and "applied" in results[5].message
+    assert results[13].verdict == "invalid"  # a dropped transpose, caught with Sigma = Q D Q^T, Q orthogonal
+    # d_k are D's diagonal entries in the prose, which the checker does not read: not invalid, not valid
+    assert results[17].verdict == "not_checked" and "may hold given the premise" in results[17].message
