@@ -127,3 +127,46 @@ def test_a_document_applies_its_structure_premises(tmp_path):
     assert results[13].verdict == "invalid"  # a dropped transpose, caught with Sigma = Q D Q^T, Q orthogonal
     # d_k are D's diagonal entries in the prose, which the checker does not read: not invalid, not valid
     assert results[17].verdict == "not_checked" and "may hold given the premise" in results[17].message
+
+
+NUMERIC_EXAMPLE = r"""# A numeric example
+
+Take
+
+$$m = \begin{pmatrix} 1 \\ 2 \end{pmatrix}, \quad A = \begin{pmatrix} 1 & 1 \\ 0 & 2 \end{pmatrix}, \quad b = \begin{pmatrix} 0 \\ -1 \end{pmatrix}$$
+
+and
+
+$$x \sim \mathcal{N}(m, \Sigma), \qquad y = Ax + b$$
+
+Then
+
+$$\mathbb{E}[y] = Am + b = \begin{pmatrix} 3 \\ 3 \end{pmatrix}$$
+
+$$\mathbb{E}[y] = \begin{pmatrix} 3 \\ 4 \end{pmatrix}$$
+"""
+
+
+def test_numbers_given_to_matrices_fix_the_sizes_and_the_model(tmp_path):
+    path = tmp_path / "numbers.md"
+    path.write_text(NUMERIC_EXAMPLE, encoding="utf-8")
+    results = [(r.role, r.verdict) for r in check_document(path).results]
+    # the three values, the distribution, y defined with it; then E[y] through the model with the numbers
+    assert results[:5] == [("premise", "not_checked")] * 4 + [("definition", "not_checked")]
+    assert results[5:] == [("assertion", "valid"), ("assertion", "valid"), ("assertion", "invalid")]
+
+
+def test_a_factor_fixed_by_a_value_is_not_drawn_at_random():
+    table = CHOLESKY
+    status, _, message, _ = judge_pair(r"LL^\top", r"\Sigma", definitions=(
+        (r"\Sigma", r"\begin{pmatrix} 4 & 2 \\ 2 & 3 \end{pmatrix}", 3),), table=table)
+    assert status == "not_checked" and "does not solve for the factors" in message
+
+
+def test_a_name_defined_by_its_inverse(tmp_path):
+    text = ("Matching the terms gives\n$$ P^{-1} = V^{-1} + W^\\top W $$\nso\n"
+            "$$ P\\left(V^{-1} + W^\\top W\\right) = I $$\n$$ P\\left(V^{-1} + W^\\top W\\right) = V $$\n")
+    path = tmp_path / "inverse.md"
+    path.write_text(text, encoding="utf-8")
+    results = [(r.role, r.verdict) for r in check_document(path).results]
+    assert results == [("definition", "not_checked"), ("assertion", "valid"), ("assertion", "invalid")]

@@ -135,10 +135,11 @@ class Scope:
         return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts],
                      list(self.renames), self.matrix, list(self.applied))
 
-    def without_definitions(self, statements: set[tuple[int, str, str]]) -> "Scope":
-        """The scope without the definitions made by these (line, lhs, rhs): tentative definitions that turned
-        out to be assertions (the profile's own name, or a statement that holds)."""
-        return Scope([d for d in self.definitions if (d[0], d[2], d[3]) not in statements], list(self.premises),
+    def without_definitions(self, steps: list[ExtractedStep]) -> "Scope":
+        """The scope without the definitions made by these steps: tentative definitions that turned out to be
+        assertions (the profile's own name, or a statement that holds)."""
+        made = {(step.line, *_defining_sides(step)) for step in steps}
+        return Scope([d for d in self.definitions if (d[0], d[2], d[3]) not in made], list(self.premises),
                      list(self.renames), self.matrix, list(self.applied))
 
     def renames_for(self, step: ExtractedStep) -> tuple[tuple[str, str], ...]:
@@ -149,7 +150,7 @@ class Scope:
         """(lhs, rhs, line) of the definitions before the step whose name it uses, the last of each name."""
         available: dict[str, tuple[str, str, int]] = {}
         for line, name, lhs, rhs in self.definitions:
-            if line < step.line or (line == step.line and not (lhs == step.lhs and rhs == step.rhs)):
+            if line < step.line or (line == step.line and (lhs, rhs) != _defining_sides(step)):
                 available[name] = (lhs, rhs, line)  # the last definition of a name before the step wins
         text = _compact(step.lhs) + " = " + _compact(step.rhs)
         chosen: dict[str, tuple[str, str, int]] = {}
@@ -203,8 +204,17 @@ def _tokens(tex: str) -> set[str]:
 
 
 def _uses(compact_text: str, name: str) -> bool:
+    """Whether the compact text uses the name. A name of one letter may stand next to other letters (``Am`` is A
+    times m in TeX), but not inside a macro's name or a word (``\\operatorname{Cov}``, ``\\text{const}``)."""
     core = re.sub(r"\^\d$", "", name)
+    if re.fullmatch(r"[A-Za-z](?:_[A-Za-z0-9]+)?", core):
+        letters = _WORDS.sub(" ", compact_text)
+        return re.search(re.escape(core) + ("(?![A-Za-z0-9])" if "_" in core else ""), letters) is not None
     return re.search(rf"(?<![A-Za-z\\]){re.escape(core)}(?![A-Za-z])", compact_text) is not None
+
+
+#: macro names, words set in text (``\\operatorname Cov``, ``\\text const``) and environment names
+_WORDS = re.compile(r"\\(?:operatorname|text|mathrm|textrm|mbox|begin|end)\s*[A-Za-z*]*|\\[A-Za-z]+")
 
 
 def _prose_before(extraction: Extraction) -> dict[int, str]:
@@ -250,6 +260,11 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
         defined = {name for _, name, _, _ in scope.definitions}
         statement = _role(step, index in chain_first, seen, prose.get(step.block, "") if not step.inline else "",
                           defined, _annotation_before(lines, step) if index in chain_first else "")
+        if statement.role == "assertion" and index in chain_first and index > 0 and statements[-1].role == "premise" \
+                and steps[index - 1].block == step.block and steps[index - 1].relation == "sim" \
+                and _follows_the_premise(steps[index - 1], step):
+            statement = Statement("definition", name_of(step.lhs), f"definition of {step.lhs.strip()} (a function of "
+                                  f"the random {steps[index - 1].lhs.strip()} it is stated with)")
         statements.append(statement)
         if statement.role == "definition" and statement.name:
             scope.definitions.append((step.line, statement.name, *_defining_sides(step)))
@@ -288,6 +303,13 @@ def _defining_sides(step: ExtractedStep) -> tuple[str, str]:
     if inverse and name_of(inverse.group("name")):
         return inverse.group("name").strip(), rf"\left({step.rhs}\right)^{{-1}}"
     return step.lhs, step.rhs
+
+
+def _follows_the_premise(premise: ExtractedStep, step: ExtractedStep) -> bool:
+    r"""Whether ``step`` names a function of the random variable of the distribution premise stated just before
+    it in the same display (``x \sim \mathcal{N}(m, \Sigma), \quad y = Ax + b``)."""
+    variable, name = name_of(premise.lhs), name_of(step.lhs)
+    return bool(variable and name and name != variable and _uses(_compact(step.rhs), variable))
 
 
 def _vector_distribution(step: ExtractedStep, modelled: list[tuple[str, str]]) -> bool:

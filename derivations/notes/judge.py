@@ -29,7 +29,7 @@ from .document import Scope, Statement
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import MatrixScope
+from .matrix_scope import MatrixScope, key_of
 from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Reading, Undetermined, Unparsed, looks_like_matrix, parse,
                     table_factorisations, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
@@ -151,11 +151,21 @@ def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None
 
 
 def _factorised(value, table: MatrixScope | None, matrix: bool):
-    """A parsed side with the document's factorisations applied (Sigma -> Q D Q^T, moments evaluated first so
-    that the covariances they give are factorised too)."""
-    if not (matrix and table and table.built and isinstance(value, sp.Basic)):
+    """A parsed side in the document's matrix scope: at the sizes its numeric values fix (p = 2), with its
+    factorisations applied (Sigma -> Q D Q^T, moments evaluated first so that the covariances they give are
+    factorised too)."""
+    if not (matrix and table and isinstance(value, sp.Basic)):
         return value
-    factorisations = table_factorisations(table)
+    if table.sizes:
+        value = value.subs({sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes})
+    if table.values:  # the numbers given to matrices hold in the model's moments too (the mean m of x)
+        value = value.doit().xreplace(_numeric_values(table))
+    if not table.built:
+        return value
+    factorisations = table_factorisations(replace(table, sizes=()))
+    if table.sizes:
+        sizes = {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
+        factorisations = {k.subs(sizes): v.subs(sizes) for k, v in factorisations.items()}
     if not value.has(*factorisations) and not value.has(MatrixExpectation, MatrixCovariance):
         return value
     return value.doit().xreplace(factorisations)
@@ -202,7 +212,13 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     lhs, rhs, chain_text = _renamed(lhs, renames), _renamed(rhs, renames), _renamed(chain_text, renames)
     matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(
         " ".join([chain_text] + [value for _, value, _ in renamed])))
-    usable, unusable = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean, constants, table)
+    usable, unusable, (sizes, values) = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean,
+                                                            constants, table)
+    if sizes:
+        table = replace(table or MatrixScope(), sizes=sizes, values=values)
+        fixed = _factors_fixed_by_values(table, usable, f"{lhs} {rhs}")
+        if fixed:
+            return "not_checked", None, fixed, None
     blocking = [reason for reason, known in unusable if known]
     if blocking:
         return "not_checked", None, blocking[0], None
@@ -455,6 +471,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
     defines (then a step that uses it cannot be judged at all)."""
     usable, unusable = [], []
     context = _matrix_context() if matrix else _scalar_context()
+    sizes: dict = {}  # the symbolic sizes the numeric values fix
+    values: list = []  # (name, value) of the matrices given numbers
 
     def read(tex: str):
         return parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(), constants=constants,
@@ -480,13 +498,59 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
                 isinstance(value, sp.Basic) and key in value.free_symbols):
             unusable.append((f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
                              f"substitute", known))
+        elif _shape(key) != _shape(value) and _fixes_sizes(key, value, sizes):
+            usable.append((lhs, rhs, line))
+            values.append((lhs, rhs))
         elif _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
             unusable.append((f"it uses {lhs}, defined on line {line} by an expression that the checker reads "
                              f"with another shape ({_shape(value) or 'a scalar'} for {_shape(key) or 'a scalar'})",
                              known))
         else:
             usable.append((lhs, rhs, line))
-    return usable, unusable
+    return usable, unusable, (tuple(sorted((str(k), int(v)) for k, v in sizes.items())), tuple(values))
+
+
+@lru_cache(maxsize=64)
+def _numeric_values(table: MatrixScope) -> dict:
+    """{matrix symbol at the fixed sizes: its matrix of numbers} for the values a step uses."""
+    sizes = {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
+    bare = replace(table, sizes=(), values=())
+    return {parse(name, matrix=True, table=bare).subs(sizes): parse(value, matrix=True, table=bare)
+            for name, value in table.values}
+
+
+def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str | None:
+    """The reason a step is not checked when it uses a factor of a factorisation (L of Sigma = L L^T) and the
+    numeric value the notes give the product: the value fixes the factor, which the checker does not solve
+    for (its random factors would not multiply to the value); None otherwise."""
+    valued = {key_of(name): line for name, _, line in usable}
+    for target, product in table.built:
+        if target in valued:
+            factors = {key_of(f.group(0)) for f in re.finditer(r"\\[A-Z][a-z]*|[A-Z]", product)
+                       if key_of(f.group(0))} - {None}
+            used = [f for f in factors if table.name(f) and replace(table, names=(table.name(f),)).mentions(text)]
+            if used:
+                return (f"it uses {', '.join(sorted(used))} and the value given to {target} on line {valued[target]}, "
+                        f"which fixes {', '.join(sorted(used))} through {target} = {product}; the checker does not "
+                        "solve for the factors")
+    return None
+
+
+def _fixes_sizes(key, value, sizes: dict) -> bool:
+    """Whether a matrix name of symbolic size (A, q x p) is given a matrix of numbers (2 x 2), whose sizes
+    then hold for the step (recorded in ``sizes``; False if they contradict sizes already fixed)."""
+    if not (isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.MatrixBase) and not value.free_symbols):
+        return False
+    wanted = {}
+    for symbolic, size in zip(key.shape, value.shape):
+        if isinstance(symbolic, sp.Symbol):
+            wanted[symbolic] = size
+        elif symbolic != size:
+            return False
+    if any(sizes.get(k, v) != v or wanted.get(k, v) != v for k, v in {**wanted, **sizes}.items()):
+        return False
+    sizes.update(wanted)
+    return bool(wanted)
 
 
 _MODEL_SIZED = frozenset({lg.A, lg.y, lg.b, lg.L, lg.eps})
@@ -957,7 +1021,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     known = {k for k, (step, s) in enumerate(zip(steps, statements))
              if s.tentative and s.role == "definition" and _profile_knows(step)}
     statements = [Statement("assertion") if k in known else s for k, s in enumerate(statements)]
-    scope = scope.without_definitions({(steps[k].line, steps[k].lhs, steps[k].rhs) for k in known})
+    scope = scope.without_definitions([steps[k] for k in known])
     judged = [k for k, statement in enumerate(statements)
               if statement.role not in ("definition", "premise") or statement.tentative]
     used = {k: scope.definitions_for(steps[k]) for k in judged}
@@ -969,7 +1033,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)
         for step, statement in zip(steps, statements)]
     held: set[tuple[int, str]] = set()  # tentative premises that hold as assertions
-    held_definitions: set[tuple[int, str, str]] = set()
+    held_definitions: list[ExtractedStep] = []
     for k, outcome in zip(judged, run_tasks(tasks, pool, budget)):
         statement = statements[k]
         value = outcome.value if outcome.ok else _not_run(outcome, budget)
@@ -977,7 +1041,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
             continue  # a definition or premise after all: recorded, not judged
         if statement.tentative:
             held.add((steps[k].line, steps[k].tex))
-            held_definitions.add((steps[k].line, steps[k].lhs, steps[k].rhs))
+            held_definitions.append(steps[k])
         role = "assertion" if statement.tentative else statement.role
         role = role if role != "assertion" or steps[k].relation == "=" else "other"
         results[k] = StepResult(steps[k], *value, seconds=outcome.wall, role=role,

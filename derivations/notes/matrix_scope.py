@@ -58,6 +58,10 @@ class MatrixScope:
     derived: tuple[tuple[str, str], ...] = ()
     built: tuple[tuple[str, str], ...] = ()
     lines: tuple[int, ...] = field(default=(), compare=False)
+    #: sizes a step's numeric values fix (``A = \begin{pmatrix}..\end{pmatrix}`` of a q x p name: q = p = 2)
+    sizes: tuple[tuple[str, int], ...] = ()
+    #: the matrices of numbers a step's definitions give (name, value), also in the model's moments
+    values: tuple[tuple[str, str], ...] = ()
 
     def name(self, key: str) -> MatrixName | None:
         for entry in self.names:
@@ -71,7 +75,7 @@ class MatrixScope:
         return any(_mention(entry.key).search(tex if _is_macro(entry.key) else letters) for entry in self.names)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.random or self.derived or self.built)
+        return bool(self.names or self.random or self.derived or self.built or self.sizes)
 
 
 _ACCENT = re.compile(r"^\\(hat|bar|tilde|widehat|widetilde|overline|check)\s*")
@@ -132,13 +136,13 @@ def _split_terms(tex: str) -> list[str] | None:
 
 def _described_kind(name_tex: str, prose: str) -> str | None:
     r"""The structure the prose gives the matrix ``name_tex`` (``$Q$ is orthogonal``, ``$D$ is diagonal``,
-    ``let $L$ be its Cholesky factor``): the first keyword in the 100 characters after an inline ``$F$``, in the
-    same sentence, a triangular factor before the rest; None if there is none."""
-    pattern = re.compile(r"\$\s*" + re.escape(name_tex) + r"\s*\$(?P<after>[^$.;。；]{0,100})")
+    ``let $L$ be its Cholesky factor``, ``a lower-triangular $L$``): a keyword in the 60 characters before or the
+    100 after an inline ``$F$``, in the same sentence and not past other math, a triangular factor before the
+    rest; None if there is none."""
+    pattern = re.compile(r"(?P<before>[^$.;。；]{0,60})\$\s*" + re.escape(name_tex) + r"\s*\$(?P<after>[^$.;。；]{0,100})")
     for found in pattern.finditer(prose):
-        after = found.group("after")
         for kind, words in _KIND_WORDS:  # "lower triangular with a positive diagonal" is triangular
-            if words.search(after):
+            if words.search(found.group("before")) or words.search(found.group("after")):
                 return kind
     return None
 
