@@ -77,7 +77,7 @@ def test_a_value_given_to_a_name_is_used(tmp_path) -> None:
 def test_a_step_that_may_rest_on_a_premise_is_not_invalid(tmp_path) -> None:
     # a factorisation whose factors the prose does not describe is recorded, not applied
     text = ("Suppose we factorise it:\n$$ \\Sigma = BC $$\nThen\n$$ \\Sigma^{-1} = B^{-1}C^{-1} $$\n"
-            "$$ \\Sigma_{aa} + \\Sigma_{bb} = \\Sigma_{bb} $$\n")
+            "$$ \\Lambda_{aa} + \\Lambda_{bb} = \\Lambda_{bb} $$\n")
     results = check_document(_write(tmp_path, text), pool=None).results
     assert [(r.role, r.verdict) for r in results] == [("premise", "not_checked"), ("assertion", "not_checked"),
                                                       ("assertion", "invalid")]
@@ -123,8 +123,9 @@ def test_explain_prints_the_scope(tmp_path, capsys) -> None:
     path = _write(tmp_path, "Let\n$$ r^2 = a^2 + b^2 $$\nSuppose\n$$ Q^\\top Q = I $$\n$$ r^2 - a^2 = b^2 $$\n")
     main(["check", "--explain", str(path)])
     out = capsys.readouterr().out
-    assert "scope: 1 definitions and values, 1 premises the checker does not apply" in out
-    assert "line 2: r^2 := a^2 + b^2" in out and "line 4: premise Q^\\top Q = I" in out
+    assert "scope: 1 definitions and values, 1 premises applied, 0 premises the checker does not apply" in out
+    assert "line 2: r^2 := a^2 + b^2" in out and "line 4: premise Q^\\top Q = I   (applied in later steps)" in out
+    assert "Q: orthogonal matrix, p x p" in out
 
 
 def test_a_definition_read_with_another_shape_is_never_substituted(tmp_path) -> None:

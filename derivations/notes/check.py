@@ -52,9 +52,16 @@ class DocumentReport:
     def explain(self) -> list[str]:
         """The scope the steps were judged in, one line each (``--explain``): definitions, then premises."""
         lines = [f"{self.path}: scope: {len(self.scope.definitions)} definitions and values, "
+                 f"{len(self.scope.applied)} premises applied, "
                  f"{len(self.scope.premises)} premises the checker does not apply"]
         for line, name, lhs, rhs in self.scope.definitions:
             lines.append(f"    line {line}: {' '.join(lhs.split())} := {_one_line(rhs, 90)}   (substituted in later steps)")
+        for line, tex, _ in self.scope.applied:
+            lines.append(f"    line {line}: premise {_one_line(tex, 100)}   (applied in later steps)")
+        for entry in self.scope.matrix.names:
+            size = "vector" if entry.cols == "1" else "matrix"
+            lines.append(f"    {entry.key}: {entry.kind + ' ' if entry.kind != 'general' else ''}{size}, "
+                         f"{entry.rows} x {entry.cols}")
         for line, tex, _ in self.scope.premises:
             lines.append(f"    line {line}: premise {_one_line(tex, 100)}")
         return lines
