@@ -79,9 +79,12 @@ def test_steps_are_judged_in_the_document_matrix_scope(lhs, rhs, table, verdict)
     assert judge_pair(lhs, rhs, table=table)[0] == verdict
 
 
-def test_an_entry_of_a_scoped_matrix_is_not_related_to_it():
-    status, _, message, _ = judge_pair(r"\log\det L", r"\sum_{j=1}^{p}\log L_{jj}", table=CHOLESKY)
-    assert status == "not_checked" and "entry" in message
+def test_entries_of_a_scoped_matrix_are_its_entries():
+    # a Cholesky factor is lower triangular: its determinant is the product of its diagonal
+    assert judge_pair(r"\log\det L", r"\sum_{j=1}^{p}\log L_{jj}", table=CHOLESKY)[0] == "valid"
+    assert judge_pair(r"\log\det L", r"2\sum_{j=1}^{p}\log L_{jj}", table=CHOLESKY)[0] == "invalid"
+    status, _, message, _ = judge_pair(r"L_{ab}", "L", table=CHOLESKY)  # a block, not an entry
+    assert status == "not_checked" and "entry or block" in message
 
 
 def test_a_name_of_the_scope_puts_a_step_in_matrix_notation():
@@ -170,3 +173,46 @@ def test_a_name_defined_by_its_inverse(tmp_path):
     path.write_text(text, encoding="utf-8")
     results = [(r.role, r.verdict) for r in check_document(path).results]
     assert results == [("definition", "not_checked"), ("assertion", "valid"), ("assertion", "invalid")]
+
+
+AFFINE_MAP = r"""Let
+
+$$z \sim \mathcal{N}(m, \Sigma)$$
+
+and define
+
+$$y := Cz + d$$
+
+Then
+
+$$\mathbb{E}[y] = Cm + d$$
+
+$$\mathbb{E}[y] = Cm - d$$
+
+$$\operatorname{Cov}[y] = C\Sigma C^\top$$
+
+$$\operatorname{Cov}[y] = C\Sigma C$$
+"""
+
+
+def test_a_letter_added_to_a_vector_is_a_vector_and_a_definition_wins_over_the_profile(tmp_path):
+    # d is a vector because it is added to C z; y is the notes' Cz + d, not the profile's y = Ax + b + epsilon
+    path = tmp_path / "affine.md"
+    path.write_text(AFFINE_MAP, encoding="utf-8")
+    verdicts = [r.verdict for r in check_document(path).results]
+    assert verdicts == ["not_checked", "not_checked", "valid", "invalid", "valid", "invalid"]
+
+
+def test_a_letter_added_to_a_vector_keeps_one_shape_on_both_sides():
+    assert judge_pair(r"(Cx + d) - d", "Cx")[0] == "valid"
+    assert judge_pair(r"(Cx + d) - 2d", "Cx")[0] == "invalid"
+
+
+def test_a_matrix_of_numbers_is_a_value_even_for_a_letter_the_profile_knows(tmp_path):
+    text = ("$$ L = \\begin{pmatrix} 2 & 0 \\\\ 1 & 2 \\end{pmatrix} $$\nso\n"
+            "$$ L^{-1} = \\begin{pmatrix} 1/2 & 0 \\\\ -1/4 & 1/2 \\end{pmatrix} $$\n"
+            "$$ L^{-1} = \\begin{pmatrix} 1/2 & 0 \\\\ 1/4 & 1/2 \\end{pmatrix} $$\n")
+    path = tmp_path / "values.md"
+    path.write_text(text, encoding="utf-8")
+    assert [(r.role, r.verdict) for r in check_document(path).results] == [
+        ("premise", "not_checked"), ("assertion", "valid"), ("assertion", "invalid")]

@@ -163,15 +163,17 @@ class Scope:
         return tuple(sorted(chosen.values(), key=lambda d: -d[2]))  # a later definition may use an earlier one
 
     def applied_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
-        """(line, tex) of the applied premises that speak of a name the step uses, if the step also uses a letter
-        neither the profile nor the document's scope knows (then what the prose says of it may make it hold)."""
+        """(line, tex) of the applied structures and factorisations that speak of a name the step uses, if the
+        step also uses a letter neither the profile nor the document's scope knows (the eigenvalues d_k of
+        Sigma = Q D Q^T: what the prose says of them may make it hold)."""
         used = _tokens(step.lhs + " " + step.rhs)
         known = {entry.key.split("_")[0] for entry in self.matrix.names} | _PROFILE_LETTERS | {
             name.split("_")[0] for line, name, _, _ in self.definitions if line <= step.line}
         unknown = {t.lstrip("\\") for t in used if re.fullmatch(r"[a-z]|\\[a-z]+", t)} - known - _OPERATOR_WORDS
         if not unknown:
             return []
-        return [(line, tex) for line, tex, names in self.applied if line <= step.line and names & used]
+        return [(line, tex) for line, tex, names in self.applied
+                if line <= step.line and names & used and r"\sim" not in tex]
 
     def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
         """(line, tex) of the premises before the step that speak of a name it uses. A distribution (``\\sim``)
@@ -441,7 +443,8 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
            and (not _names_in(named) & seen or not _PRIMITIVE_CORE.match(named)))
     if _NOISE.search(step.rhs):
         return Statement("premise", None, f"premise: the model {step.lhs} = {step.rhs}", not introduced)
-    if _is_value(step.rhs) and name not in defined and not _KNOWN.match(step.lhs.strip()):
+    numeric_matrix = bool(_NUMERIC_MATRIX.match(" ".join(step.rhs.split())))  # never a likelihood L
+    if _is_value(step.rhs) and name not in defined and (numeric_matrix or not _KNOWN.match(step.lhs.strip())):
         return Statement("premise", name, f"premise: {step.lhs} is given the value {step.rhs}", not introduced)
     if _PREMISE_CUES.search(cue) and _PRODUCT_OF_MATRICES.match(step.rhs) and re.search(r"[A-Z\\]", step.rhs):
         return Statement("premise", None, f"premise: {step.lhs} = {step.rhs} (a structure)", True)

@@ -29,8 +29,9 @@ from .document import Scope, Statement
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import MatrixScope, key_of
-from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, Reading, Undetermined, Unparsed, looks_like_matrix, parse,
+from .matrix_scope import MatrixName, MatrixScope, key_of
+from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed, is_unknown_letter,
+                    looks_like_matrix, parse,
                     table_factorisations, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
@@ -128,7 +129,29 @@ def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None
                 reading: Reading = Reading(), seen: set | None = None, constants: frozenset = frozenset(),
                 table: MatrixScope | None = None):
     """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit, and the
-    document's factorisations (``table``: Sigma = Q D Q^T) are applied."""
+    document's factorisations (``table``: Sigma = Q D Q^T) are applied. An unknown letter added to a vector
+    (``Cx + d``) is a vector of its size, on both sides."""
+    return _promoting(lambda scope: _parse_sides(lhs, rhs, matrix, hint, density, mean, reading, seen, constants,
+                                                 scope), table, matrix)
+
+
+def _promoting(read, table: MatrixScope | None, matrix: bool):
+    """``read(scope)``, again with each unknown letter that it adds to a vector or matrix (``Cx + d``) made a
+    vector or matrix of that shape (at most four), so that the letter has one shape wherever it is used."""
+    promoted: list[MatrixName] = []
+    while True:
+        scope = replace(table or MatrixScope(), names=(table.names if table else ()) + tuple(promoted)) \
+            if promoted else table
+        try:
+            return read(scope)
+        except LetterAddedToMatrix as exc:
+            if not matrix or len(promoted) >= 4 or any(p.key == exc.name for p in promoted):
+                raise Unparsed(exc.fragment, exc.reason) from None
+            promoted.append(MatrixName(exc.name, *(str(d) for d in exc.shape)))
+
+
+def _parse_sides(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None, mean: str | None,
+                 reading: Reading, seen: set | None, constants: frozenset, table: MatrixScope | None):
     uses_identity = matrix and re.search(r"(?<![a-zA-Z\\])I(?![a-zA-Z])", lhs + rhs)
     sizes = _IDENTITY_SIZES if uses_identity else (None,)
     first_error = None
@@ -139,7 +162,7 @@ def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None
             right = parse(rhs, matrix=matrix, identity_size=size, model_hint=hint, density=density, mean=mean,
                           reading=reading, seen=seen, constants=constants, table=table)
             left, right = _factorised(left, table, matrix), _factorised(right, table, matrix)
-        except Undetermined:
+        except (Undetermined, LetterAddedToMatrix):
             raise
         except Unparsed as exc:
             first_error = first_error or exc
@@ -475,8 +498,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
     values: list = []  # (name, value) of the matrices given numbers
 
     def read(tex: str):
-        return parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean, seen=set(), constants=constants,
-                     table=table)
+        return _promoting(lambda scope: parse(tex, matrix=matrix, model_hint=hint, density=density, mean=mean,
+                                              seen=set(), constants=constants, table=scope), table, matrix)
 
     for lhs, rhs, line in definitions:
         try:
@@ -501,6 +524,10 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
         elif _shape(key) != _shape(value) and _fixes_sizes(key, value, sizes):
             usable.append((lhs, rhs, line))
             values.append((lhs, rhs))
+        elif _shape(key) is None and _shape(value) is not None and is_unknown_letter(key):
+            usable.append((lhs, rhs, line))  # a letter the notation does not know takes its value's shape
+        elif _same_kind_of_matrix(key, value):
+            usable.append((lhs, rhs, line))  # the notes' own vector y := Cx + d, whatever the profile's size of y
         elif _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
             unusable.append((f"it uses {lhs}, defined on line {line} by an expression that the checker reads "
                              f"with another shape ({_shape(value) or 'a scalar'} for {_shape(key) or 'a scalar'})",
@@ -534,6 +561,19 @@ def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str
                         f"which fixes {', '.join(sorted(used))} through {target} = {product}; the checker does not "
                         "solve for the factors")
     return None
+
+
+def _same_kind_of_matrix(key, value) -> bool:
+    """Whether a matrix name of symbolic size is defined by a matrix expression of the same kind at other
+    symbolic sizes (a column vector of size p for the profile's y of size q; a square matrix for a square one):
+    the document's meaning of the name wins. Never a 1 x 1 value (a quadratic form) for a vector or matrix."""
+    if not (isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.MatrixExpr)) or value.shape == (1, 1):
+        return False
+    if any(sp.sympify(d).is_number for d in (*key.shape, *value.shape) if d != 1):
+        return False
+    column = key.shape[1] == 1 and value.shape[1] == 1
+    square = key.shape[0] == key.shape[1] and value.shape[0] == value.shape[1]
+    return column or square
 
 
 def _fixes_sizes(key, value, sizes: dict) -> bool:

@@ -70,9 +70,12 @@ class MatrixScope:
         return None
 
     def mentions(self, tex: str) -> bool:
-        """Whether the text uses one of the names the scope gives a shape (then it is in matrix notation)."""
+        """Whether the text uses one of the names the scope gives a shape, or one of its random vectors (then it
+        is in matrix notation)."""
         letters = re.sub(r"\\[A-Za-z]+", " ", tex)  # a single letter is any letter outside a macro's name
-        return any(_mention(entry.key).search(tex if _is_macro(entry.key) else letters) for entry in self.names)
+        keys = [entry.key for entry in self.names] + [vector for vector, _, _ in self.random if vector != "x"] + \
+            [vector for vector, _ in self.derived]  # (x is also the univariate data, X after a rename)
+        return any(_mention(key).search(tex if _is_macro(key) else letters) for key in keys)
 
     def __bool__(self) -> bool:
         return bool(self.names or self.random or self.derived or self.built or self.sizes)

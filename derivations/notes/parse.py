@@ -61,7 +61,7 @@ from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_m
 from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
-__all__ = ["Unparsed", "Undetermined", "Reading", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
+__all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "is_unknown_letter", "Reading", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
 
 
 class Unparsed(ValueError):
@@ -71,6 +71,16 @@ class Unparsed(ValueError):
         super().__init__(f"{reason}: {fragment}")
         self.fragment = fragment
         self.reason = reason
+
+
+class LetterAddedToMatrix(Unparsed):
+    """An unknown letter added to a vector or matrix (``Cx + d``): the letter is of that shape, which the caller
+    records (``name``, ``shape``) before it parses again."""
+
+    def __init__(self, fragment: str, name: str, shape: tuple):
+        super().__init__(fragment, "a matrix added to a scalar")
+        self.name = name
+        self.shape = shape
 
 
 class Undetermined(Unparsed):
@@ -718,9 +728,9 @@ class _Builder(lark.Transformer):
             value = table_symbol(self.table, (f"{accent}:" if accent else "") + plain + (f"_{sub}" if sub else ""))
             if value is not None:
                 return value
-            if sub is not None and not accent and table_symbol(self.table, plain) is not None:
-                raise Unparsed(f"{name.tex}_{{{sub}}}", f"an entry or block of the matrix {plain}, which the "
-                               "checker does not relate to the matrix")
+            whole = table_symbol(self.table, plain) if sub is not None and not accent else None
+            if whole is not None:
+                return self._entry(whole, sub, name)
         if accent and plain in _MATRIX_NAMES:
             # \bar x, \hat\mu, \hat\Sigma in matrix notes are a sample's mean vector or covariance matrix, which
             # the matrix profile does not model (never the scalar sample mean of univariate notes)
@@ -762,6 +772,17 @@ class _Builder(lark.Transformer):
         if plain == "Lambda":
             raise Unparsed(f"{name.tex}_{{{sub}}}", "unknown precision block")
         return None
+
+    def _entry(self, whole, sub: str, name: _Name):
+        """``L_{jj}``, ``L_{12}``: an entry of a matrix of the document's scope; ``v_k``: an entry of a vector
+        (indices from 1)."""
+        indices = list(sub.replace(",", "").replace(" ", ""))
+        if whole.shape[1] == 1 and len(indices) == 1 or len(indices) == 2 and whole.shape[1] != 1:
+            if all(c.isdigit() or c in INDEX_LETTERS for c in indices):
+                positions = [self._index(c, name.tex) - 1 for c in indices] + ([0] if len(indices) == 1 else [])
+                return whole[positions[0], positions[1]]
+        raise Unparsed(f"{name.tex}_{{{sub}}}", f"an entry or block of the matrix {whole.name}, which the checker "
+                       "does not relate to the matrix")
 
     def _power(self, value, text: str):
         t = text.strip()
@@ -1347,6 +1368,10 @@ def _add(a, b):
         zero_scalar = (not _is_matrix(a) and a == 0) or (not _is_matrix(b) and b == 0)
         if zero_scalar:
             return b if _is_matrix(b) else a
+        matrix, scalar = (a, b) if _is_matrix(a) else (b, a)
+        _, letter = scalar.as_coeff_Mul() if isinstance(scalar, sp.Expr) else (None, scalar)
+        if is_unknown_letter(letter):
+            raise LetterAddedToMatrix(f"{a} + {b}", letter.name, tuple(matrix.shape))
         raise Unparsed(f"{a} + {b}", "a matrix added to a scalar")
     try:
         return a + b
@@ -1440,7 +1465,6 @@ def _matrix_model(args, hint: str, table: MatrixScope | None = None):
 
 
 _Sigma_p = sp.MatrixSymbol("Sigma", pt.p, pt.p)
-_SIZES = {"p": _dimension, "q": lg.q, "1": sp.Integer(1)}
 _STRUCTURED = {"orthogonal": OrthogonalMatrixSymbol, "diagonal": DiagonalMatrixSymbol,
                "lower": LowerTriangularMatrixSymbol}
 #: the profile's names a matrix scope may speak of (its premises use them at the profile's sizes)
@@ -1456,7 +1480,18 @@ def table_symbol(table: MatrixScope, key: str):
     if entry is None:
         return None
     kind = _STRUCTURED.get(entry.kind, sp.MatrixSymbol)
-    return kind(key.replace(":", "_"), _SIZES[entry.rows], _SIZES[entry.cols])
+    return kind(key.replace(":", "_"), _size(entry.rows), _size(entry.cols))
+
+
+def is_unknown_letter(value) -> bool:
+    """Whether ``value`` is a letter (or Greek letter, with a subscript) the notation gives no meaning."""
+    return isinstance(value, sp.Symbol) and value not in _KNOWN_SYMBOLS and not value.is_integer \
+        and re.fullmatch(r"[A-Za-z]+(?:_[A-Za-z0-9]+)?", value.name) is not None
+
+
+def _size(text: str):
+    """A size of the matrix scope: a number, or a size symbol (p, q, m, n)."""
+    return sp.Integer(text) if text.isdigit() else sp.Symbol(text, integer=True, positive=True)
 
 
 def _scope_symbol(table: MatrixScope, key: str):
