@@ -216,3 +216,31 @@ def test_a_matrix_of_numbers_is_a_value_even_for_a_letter_the_profile_knows(tmp_
     path.write_text(text, encoding="utf-8")
     assert [(r.role, r.verdict) for r in check_document(path).results] == [
         ("premise", "not_checked"), ("assertion", "valid"), ("assertion", "invalid")]
+
+
+@pytest.mark.parametrize("lhs, rhs, verdict", [
+    (r"\mathbb{E}[x \mid z]", r"\mu_0 + \Sigma_0W^\top\left(W\Sigma_0W^\top + R\right)^{-1}(z - W\mu_0 - c)", "valid"),
+    (r"\mathbb{E}[x \mid z]", r"\mu_0 + \Sigma_0W^\top\left(W\Sigma_0W^\top + R\right)^{-1}(z - W\mu_0)", "invalid"),
+    (r"\operatorname{Cov}[x \mid z]", r"\Sigma_0 - \Sigma_0W^\top\left(W\Sigma_0W^\top + R\right)^{-1}W\Sigma_0", "valid"),
+    (r"\operatorname{Cov}[x \mid z]", r"\Sigma_0 + \Sigma_0W^\top\left(W\Sigma_0W^\top + R\right)^{-1}W\Sigma_0", "invalid"),
+])
+def test_conditional_moments_come_from_the_conditional_derivation(lhs, rhs, verdict):
+    assert judge_pair(lhs, rhs, table=MODEL)[0] == verdict
+
+
+def test_a_number_computed_from_the_data_is_judged_at_the_data(tmp_path):
+    text = ("Take four observations\n$$ x = (1, 3, 4, 8) $$\nthen\n$$ \\hat\\mu = \\frac{1 + 3 + 4 + 8}{4} $$\n"
+            "$$ \\hat\\sigma^2 = \\frac{9 + 1 + 0 + 16}{4} $$\n$$ \\hat\\sigma^2 = \\frac{9 + 1 + 0 + 16}{3} $$\n")
+    path = tmp_path / "data.md"
+    path.write_text(text, encoding="utf-8")
+    results = check_document(path).results
+    assert [(r.role, r.verdict) for r in results] == [("premise", "not_checked"), ("assertion", "valid"),
+                                                      ("assertion", "valid"), ("assertion", "invalid")]
+    assert "at the data on line 2 (N = 4)" in results[3].message  # the MLE divides by N, not N - 1
+
+
+def test_data_given_in_a_sentence_count_too(tmp_path):
+    text = "观测到三个数 $x = (2, 4, 9)$，于是\n$$ \\bar x = \\frac{2 + 4 + 9}{3} $$\n$$ \\bar x = 6 $$\n"
+    path = tmp_path / "data_zh.md"
+    path.write_text(text, encoding="utf-8")
+    assert [r.verdict for r in check_document(path).results] == ["valid", "invalid"]

@@ -129,18 +129,20 @@ class Scope:
     #: the premises ``matrix`` applies, (line, tex, names): a step that also uses a name the scope does not know
     #: (``d_k``, the eigenvalues the prose puts on D's diagonal) may hold through what the prose says of it
     applied: list[tuple[int, str, frozenset[str]]] = field(default_factory=list)
+    #: (line, values) of the observations the notes give (``x = (1, 3, 4, 8)``, in the prose too)
+    data: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
     def without(self, lines_and_texts: set[tuple[int, str]]) -> "Scope":
         """The scope without the premises at these (line, tex): tentative premises that held as assertions."""
         return Scope(list(self.definitions), [p for p in self.premises if (p[0], p[1]) not in lines_and_texts],
-                     list(self.renames), self.matrix, list(self.applied))
+                     list(self.renames), self.matrix, list(self.applied), list(self.data))
 
     def without_definitions(self, steps: list[ExtractedStep]) -> "Scope":
         """The scope without the definitions made by these steps: tentative definitions that turned out to be
         assertions (the profile's own name, or a statement that holds)."""
         made = {(step.line, *_defining_sides(step)) for step in steps}
         return Scope([d for d in self.definitions if (d[0], d[2], d[3]) not in made], list(self.premises),
-                     list(self.renames), self.matrix, list(self.applied))
+                     list(self.renames), self.matrix, list(self.applied), list(self.data))
 
     def renames_for(self, step: ExtractedStep) -> tuple[tuple[str, str], ...]:
         """(the document's name, the profile's name) of the renames stated before the step."""
@@ -161,6 +163,11 @@ class Scope:
             chosen.update(more)
             text += " " + " ".join(_compact(rhs) for _, rhs, _ in more.values())
         return tuple(sorted(chosen.values(), key=lambda d: -d[2]))  # a later definition may use an earlier one
+
+    def data_for(self, step: ExtractedStep) -> tuple:
+        """(line, values) of the last observations given before the step, () if none."""
+        given = [d for d in self.data if d[0] <= step.line]
+        return given[-1] if given else ()
 
     def applied_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
         """(line, tex) of the applied structures and factorisations that speak of a name the step uses, if the
@@ -283,6 +290,10 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
                 matrix_premises.append((step.line, step.lhs, step.relation, step.rhs))
         for side in (step.lhs, step.rhs):
             seen.update(_names_in(side))
+    for step in sorted(steps + [s for s in extraction.inline_steps if s not in steps], key=lambda s: s.line):
+        values = _observations(step)  # the data, displayed or given in a sentence
+        if values is not None:
+            scope.data.append((step.line, values))
     scope.matrix, applied = read_matrix_scope(matrix_premises, extraction.document.text)
     applied_premises = {(matrix_premises[k][0], matrix_premises[k][1], matrix_premises[k][3]) for k in applied}
     for index, step in enumerate(steps):
@@ -312,6 +323,20 @@ def _follows_the_premise(premise: ExtractedStep, step: ExtractedStep) -> bool:
     it in the same display (``x \sim \mathcal{N}(m, \Sigma), \quad y = Ax + b``)."""
     variable, name = name_of(premise.lhs), name_of(step.lhs)
     return bool(variable and name and name != variable and _uses(_compact(step.rhs), variable))
+
+
+_OBSERVATIONS = re.compile(r"^(?:\\left\s*)?\(\s*(?P<values>-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+)\s*"
+                           r"(?:\\right\s*)?\)$")
+_DATA_SET = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*)?\{?\s*[xX]\s*\}?(?:_\s*\{\s*1\s*:\s*[nN]\s*\})?$")
+
+
+def _observations(step: ExtractedStep) -> tuple[str, ...] | None:
+    """The values of the data set ``x = (1, 3, 4, 8)`` (x, X, bold x or x_{1:N} equal to a list of numbers),
+    None for any other step."""
+    if step.relation != "=" or not _DATA_SET.match(step.lhs.strip()):
+        return None
+    found = _OBSERVATIONS.match(step.rhs.strip())
+    return tuple(v.strip() for v in found.group("values").split(",")) if found else None
 
 
 def _vector_distribution(step: ExtractedStep, modelled: list[tuple[str, str]]) -> bool:
@@ -421,6 +446,8 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
         return Statement("other")
     if step.relation != "=":
         return Statement("other")
+    if _observations(step) is not None:
+        return Statement("premise", None, f"premise: the data {step.lhs.strip()} = {step.rhs.strip()}")
     if _IDENTITY.match(step.rhs) and _PRODUCT_OF_MATRICES.match(step.lhs) and "^" in step.lhs:
         return Statement("premise", None, f"premise: {step.lhs} = {step.rhs.strip()} (a structure)", True)
     if not first_of_chain:

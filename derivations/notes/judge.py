@@ -24,8 +24,8 @@ from .. import partitioned as pt
 from ..checker import Context, Status, check_step
 from ..limits import Budget, Outcome, Pool, Task, default_pool, run_tasks
 from ..core import Method, Relation, Step
-from ..notation import N
-from .document import Scope, Statement
+from ..notation import N, x as x_data
+from .document import Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
@@ -209,7 +209,7 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
                mean: str | None = None, constants: frozenset = frozenset(),
                definitions: tuple = (), renames: tuple = (),
-               table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
+               table: MatrixScope | None = None, data: tuple = ()) -> tuple[str, str | None, str, dict | None]:
     r"""(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
@@ -219,7 +219,8 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     its definition; a step that uses a definition the checker cannot read is not checked. ``renames``: (the
     document's name, the profile's name) from the distribution premises the profile models (``X`` -> ``x``,
     ``m`` -> ``\mu``), applied after the definitions. ``table``: in matrix notes, what the document's premises
-    say its vectors and matrices are (:mod:`.matrix_scope`).
+    say its vectors and matrices are (:mod:`.matrix_scope`). ``data``: the observations the notes give
+    (``x = (1, 3, 4, 8)``), (line, values): a number computed from the data is judged at them.
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
@@ -251,7 +252,7 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
             lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
         if (lhs, rhs) == before or len(lhs) + len(rhs) > 20_000:
             break
-    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants, table)
+    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants, table, data)
     if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
         return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
     return verdict
@@ -314,7 +315,7 @@ def _renamed(text: str, renames: tuple) -> str:
 
 def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: float, density: str | None,
                     mean: str | None, constants: frozenset,
-                    table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
+                    table: MatrixScope | None = None, data: tuple = ()) -> tuple[str, str | None, str, dict | None]:
     """The verdict on ``lhs = rhs`` under every reading of its notation (:func:`judge_pair`'s second half)."""
     try:
         readings = _readings(lhs, rhs, matrix, _model_hint(chain_text), density, mean, constants, chain_text, table)
@@ -331,7 +332,10 @@ def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: 
         verdict = _model_sizes_misfit(left, right, model, _check_parsed(left, right, context, seconds))
         verdict = _blocks_and_whole(left, right, _partition_sizes_misfit(left, right, verdict))
         verdict = _symbolic_against_explicit_sizes(left, right, verdict)
-        verdicts.append((reading, _data_values_unknown(left, right, verdict)))
+        verdict = _data_values_unknown(left, right, verdict)
+        if data and verdict[2].startswith("a numeric value of an expression"):
+            verdict = _at_the_data(left, right, data, context, seconds) or verdict
+        verdicts.append((reading, verdict))
     return _combine(verdicts)
 
 
@@ -353,13 +357,18 @@ def _partition_sizes_misfit(left, right, verdict: tuple) -> tuple:
 
 
 def _symbolic_against_explicit_sizes(left, right, verdict: tuple) -> tuple:
-    """Sides of shapes (p, p) and (2, 2): a matrix of the checker's symbolic size against one the notes write
-    out (a numeric example): the notes' size is not the checker's, so the shapes differing is no error."""
-    shapes = [_shape(left), _shape(right)]
-    if verdict[0] != "invalid" or None in shapes or shapes[0] == shapes[1]:
+    """Sides of shapes (p, p) and (2, 2), or a matrix of shape (m, m) against a number: a matrix of the checker's
+    symbolic size against one the notes write out, or whose blocks they give numbers in the prose (a numeric
+    example): the notes' size is not the checker's, so the shapes differing is no error."""
+    if verdict[0] != "invalid":
         return verdict
-    symbolic = [any(not sp.sympify(d).is_number for d in shape) for shape in shapes]
-    if symbolic[0] != symbolic[1]:
+    shapes = [_shape(left), _shape(right)]
+    if shapes[0] == shapes[1]:
+        return verdict
+    symbolic = [shape is not None and any(not sp.sympify(d).is_number for d in shape) for shape in shapes]
+    explicit = [shape is not None and not symbolic[k] or shape is None and isinstance(side, sp.Basic)
+                and not side.free_symbols for k, (shape, side) in enumerate(zip(shapes, (left, right)))]
+    if symbolic[0] and explicit[1] or symbolic[1] and explicit[0]:
         return ("not_checked", None, f"a matrix of the checker's symbolic size against one the notes write out "
                 f"({verdict[2]})", None)
     return verdict
@@ -377,6 +386,40 @@ def _blocks_and_whole(left, right, verdict: tuple) -> tuple:
         return ("not_checked", None, f"it relates {', '.join(sorted(whole & blocks))} to its blocks, which the checker "
                 f"does not (as unrelated symbols: {verdict[2]})", None)
     return verdict
+
+
+def _at_the_data(left, right, data: tuple, context: Context, seconds: float) -> tuple | None:
+    """The verdict on a number computed from the data (``\\hat\\sigma^2 = \\frac{9 + 1 + 0 + 16}{3}``) at the
+    observations the notes give, ``data`` = (line, values): the estimates' definitions written out, N and each
+    x_i given their values. None if something besides the data is left (mu, sigma^2: not computable)."""
+    line, values = data
+    numbers = [sp.Rational(v) for v in values]
+    at = {N: len(numbers)}
+    observations = {x_data[k]: v for k, v in enumerate(numbers, start=1)}
+
+    def evaluate(side):
+        for _ in range(6):
+            expanded = side.xreplace(context.definitions)
+            if expanded == side:
+                break
+            side = expanded
+        return sp.sympify(side).subs(at).doit().xreplace(observations)
+
+    try:
+        left_at, right_at = evaluate(left), evaluate(right)
+    except Exception:  # a form SymPy cannot write out: the step stays not checked
+        return None
+    if left_at.free_symbols or right_at.free_symbols:
+        return None
+    status, method, message, example = _check_parsed(left_at, right_at, context, seconds)
+    if status == "not_checked":
+        return None
+    where = f"at the data on line {line} (N = {len(numbers)})"
+    if status == "valid":
+        return status, method, f"{where}: {message}", example
+    return status, method, f"{where} the two sides are {left_at} and {right_at}", {"N": str(len(numbers)),
+                                                                                 "lhs": str(left_at),
+                                                                                 "rhs": str(right_at)}
 
 
 def _data_values_unknown(left, right, verdict: tuple) -> tuple:
@@ -505,8 +548,11 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
         try:
             left = read(lhs)
         except Unparsed as exc:
-            unusable.append((f"it uses {lhs}, defined on line {line}, whose name the checker cannot read "
-                             f"({exc.reason})", True))
+            if _value_stands_for_the_name(lhs, rhs, matrix, read):
+                usable.append((lhs, rhs, line))  # the name is replaced by its value: never read itself
+            else:
+                unusable.append((f"it uses {lhs}, defined on line {line}, whose name the checker cannot read "
+                                 f"({exc.reason})", True))
             continue
         key = left.base if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0 else left
         known = isinstance(key, sp.Basic) and key in context.definitions
@@ -542,8 +588,12 @@ def _numeric_values(table: MatrixScope) -> dict:
     """{matrix symbol at the fixed sizes: its matrix of numbers} for the values a step uses."""
     sizes = {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
     bare = replace(table, sizes=(), values=())
-    return {parse(name, matrix=True, table=bare).subs(sizes): parse(value, matrix=True, table=bare)
-            for name, value in table.values}
+    values = {}
+    for name, value in table.values:
+        number = parse(value, matrix=True, table=bare)
+        values[parse(name, matrix=True, table=bare).subs(sizes)] = \
+            number if isinstance(number, sp.MatrixBase) else sp.ImmutableMatrix([[number]])
+    return values
 
 
 def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str | None:
@@ -564,21 +614,33 @@ def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str
 
 
 def _same_kind_of_matrix(key, value) -> bool:
-    """Whether a matrix name of symbolic size is defined by a matrix expression of the same kind at other
-    symbolic sizes (a column vector of size p for the profile's y of size q; a square matrix for a square one):
-    the document's meaning of the name wins. Never a 1 x 1 value (a quadratic form) for a vector or matrix."""
+    """Whether a matrix name of symbolic size is defined by a matrix expression at other symbolic sizes (a
+    vector of size p for the profile's y of size q; the notes' gain K, p x q, for the profile's K, p x p): the
+    document's meaning of the name wins. Never a 1 x 1 value (a quadratic form) for a vector or matrix."""
     if not (isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.MatrixExpr)) or value.shape == (1, 1):
         return False
-    if any(sp.sympify(d).is_number for d in (*key.shape, *value.shape) if d != 1):
+    return not any(sp.sympify(d).is_number for d in (*key.shape, *value.shape) if d != 1)
+
+
+def _value_stands_for_the_name(lhs: str, rhs: str, matrix: bool, read) -> bool:
+    r"""Whether a definition whose name the grammar cannot read (``\tilde\sigma^2``, ``\hat m`` in matrix
+    notes) can still be substituted: its left side is a name, and its value reads with a shape the name may
+    have (a scalar in scalar notes; a vector or matrix, never 1 x 1, in matrix notes)."""
+    if name_of(lhs) is None:
         return False
-    column = key.shape[1] == 1 and value.shape[1] == 1
-    square = key.shape[0] == key.shape[1] and value.shape[0] == value.shape[1]
-    return column or square
+    try:
+        value = read(rhs)
+    except Unparsed:
+        return False
+    shape = _shape(value)
+    return shape not in (None, (1, 1)) if matrix else shape is None
 
 
 def _fixes_sizes(key, value, sizes: dict) -> bool:
-    """Whether a matrix name of symbolic size (A, q x p) is given a matrix of numbers (2 x 2), whose sizes
-    then hold for the step (recorded in ``sizes``; False if they contradict sizes already fixed)."""
+    """Whether a matrix name of symbolic size (A, q x p) is given a matrix of numbers (2 x 2), or a block
+    (Sigma_{11}, m x m) a number (then 1 x 1), whose sizes then hold for the step (recorded in ``sizes``; False if they contradict sizes already fixed)."""
+    if isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.Number):
+        value = sp.ImmutableMatrix([[value]])  # a number given to a block Sigma_{11}: the blocks are 1 x 1
     if not (isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.MatrixBase) and not value.free_symbols):
         return False
     wanted = {}
@@ -858,13 +920,14 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
 
 def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
                 mean: str | None, constants: frozenset, definitions: tuple = (), renames: tuple = (),
-                table: MatrixScope | None = None) -> tuple:
+                table: MatrixScope | None = None, data: tuple = ()) -> tuple:
     """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
     step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
-    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames, table)
+    return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames, table,
+                      data)
 
 
 def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
@@ -1067,7 +1130,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     used = {k: scope.definitions_for(steps[k]) for k in judged}
     tasks = [Task(_judge_task, (steps[k].lhs, steps[k].rhs, steps[k].relation, _chain_text(steps[k].chain), seconds,
                                 referents[k], mean, constants_before(declarations, steps[k].line), used[k],
-                                scope.renames_for(steps[k]), scope.matrix or None),
+                                scope.renames_for(steps[k]), scope.matrix or None, scope.data_for(steps[k])),
                   seconds=hard) for k in judged]
     results: list[StepResult] = [
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)

@@ -976,6 +976,9 @@ class _Builder(lark.Transformer):
             raise Undetermined(f"{op.tex}_{{{op.data['subs'][0]}}}", f"{kind} over what is written under it "
                                "(a distribution or a variable): not modelled")
         if any(s == "|" for s in group.seps):
+            if self.matrix_mode and kind in ("E", "Var", "Cov") and group.seps == ["|"] and \
+                    all(_is_matrix(a) for a in args):
+                return self._conditional_moment(kind, args[0], args[1], op)
             raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
         if self.matrix_mode and any(_is_matrix(a) for a in args):
             model, subst = _matrix_model(args, self.model_hint, self.table)
@@ -1003,6 +1006,23 @@ class _Builder(lark.Transformer):
         if kind == "Cov" and len(args) == 2:
             return Covariance(args[0], args[1])
         raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+
+    def _conditional_moment(self, kind: str, target, given, op: _Op):
+        """E[u | v] and Cov[u | v] of jointly Gaussian vectors of the model: the results of the ``conditional``
+        derivation (Schur complement) with the model's moments of u and v, at v as observed."""
+        from ..partitioned import conditional_moments
+
+        model, subst = _matrix_model([target, given], self.model_hint, self.table)
+        random = set(model.means) | set(subst)
+        if not (given.free_symbols & random and target.free_symbols & random):
+            raise Unparsed(op.tex + "[..|..]", "a conditional moment of vectors the model does not make random")
+        u, v = target.xreplace(subst), given.xreplace(subst)
+        moments = {name: value.doit() for name, value in {
+            "Eu": MatrixExpectation(u, model), "Ev": MatrixExpectation(v, model), "Cuu": MatrixCovariance(u, u, model),
+            "Cvu": MatrixCovariance(v, u, model), "Cvv": MatrixCovariance(v, v, model)}.items()}
+        mean, covariance = conditional_moments(moments["Ev"], moments["Eu"], moments["Cvv"], moments["Cvu"],
+                                               moments["Cuu"], given)
+        return mean if kind == "E" else covariance
 
     def _call(self, op: _Op, nxt, k: int):
         kind = op.kind
