@@ -755,7 +755,7 @@ class _Builder(lark.Transformer):
                 return sp.MatrixSymbol("A", _dimension, _dimension)
             if plain in table:
                 return table[plain]
-            if len(plain) == 1 and plain.isupper():
+            if len(plain) == 1 and plain.isupper() and plain != "N":  # (N is the sample size)
                 return sp.MatrixSymbol(plain, _dimension, _dimension)
             return None
         if plain in ("x", "mu") and sub in _BLOCK and (sub in "ab" or self.numeric_blocks):
