@@ -108,7 +108,7 @@ Let $x \sim \mathcal{N}(m, \Sigma)$. Write
 
 $$\Sigma = QDQ^\top$$
 
-where $D$ is diagonal with the eigenvalues $d_1, \dots, d_p$, and $Q$ is orthogonal:
+where $D$ is diagonal with the eigenvalues (we call them $\lambda_k$), and $Q$ is orthogonal:
 
 $$Q^\top Q = I$$
 
@@ -118,7 +118,7 @@ $$Q^\top\Sigma Q = Q^\top QDQQ$$
 
 and
 
-$$|Q|\,|D|\,|Q^\top| = \prod_{k=1}^{p} d_k$$
+$$|Q|\,|D|\,|Q^\top| = \prod_{k=1}^{p} \lambda_k$$
 """
 
 
@@ -128,7 +128,7 @@ def test_a_document_applies_its_structure_premises(tmp_path):
     results = {r.source.line: r for r in check_document(path).results}
     assert results[5].role == "premise" and "applied" in results[5].message
     assert results[13].verdict == "invalid"  # a dropped transpose, caught with Sigma = Q D Q^T, Q orthogonal
-    # d_k are D's diagonal entries in the prose, which the checker does not read: not invalid, not valid
+    # lambda_k are D's diagonal entries in words the checker does not read: not invalid, not valid
     assert results[17].verdict == "not_checked" and "may hold given the premise" in results[17].message
 
 
@@ -244,3 +244,17 @@ def test_data_given_in_a_sentence_count_too(tmp_path):
     path = tmp_path / "data_zh.md"
     path.write_text(text, encoding="utf-8")
     assert [r.verdict for r in check_document(path).results] == ["valid", "invalid"]
+
+
+EIGEN_PARTS, _ = _scope([(r"\Sigma", "=", r"QDQ^\top"), (r"Q^\top Q", "=", "I")],
+                        "Write $\\Sigma = QDQ^\\top$ where $D$ is diagonal with the eigenvalues $d_1, \\dots, d_p$ "
+                        "and the columns $q_1, \\dots, q_p$ of $Q$ are the eigenvectors. $Q$ is orthogonal.")
+
+
+def test_the_prose_names_columns_and_diagonal_entries():
+    assert set(EIGEN_PARTS.parts) == {("d", "D", "diagonal"), ("q", "Q", "column")}
+    quadratic = r"(x - \mu)^\top QD^{-1}Q^\top(x - \mu)"
+    assert judge_pair(quadratic, r"\sum_{k=1}^{p} d_k^{-1}\left(q_k^\top(x - \mu)\right)^2", table=EIGEN_PARTS)[0] == "valid"
+    assert judge_pair(quadratic, r"\sum_{k=1}^{p} d_k\left(q_k^\top(x - \mu)\right)^2", table=EIGEN_PARTS)[0] == "invalid"
+    assert judge_pair(r"|Q|\,|D|\,|Q^\top|", r"\prod_{k=1}^{p} d_k", table=EIGEN_PARTS)[0] == "valid"
+    assert judge_pair(r"|Q|\,|D|\,|Q^\top|", r"\prod_{k=1}^{p} d_k^2", table=EIGEN_PARTS)[0] == "invalid"

@@ -30,9 +30,8 @@ from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
 from .matrix_scope import MatrixName, MatrixScope, key_of
-from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed, is_unknown_letter,
-                    looks_like_matrix, parse,
-                    table_factorisations, table_symmetric)
+from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
+                    is_unknown_letter, looks_like_matrix, parse, table_factorisations, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
@@ -235,7 +234,8 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     renamed = tuple((_renamed(name, renames), _renamed(value, renames), line) for name, value, line in definitions)
     lhs, rhs, chain_text = _renamed(lhs, renames), _renamed(rhs, renames), _renamed(chain_text, renames)
     matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(
-        " ".join([chain_text] + [value for _, value, _ in renamed])))
+        " ".join([chain_text] + [value for _, value, _ in renamed]))) or bool(
+        table and any(looks_like_matrix(value) for _, value, _ in renamed))
     usable, unusable, (sizes, values) = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean,
                                                             constants, table)
     if sizes:
@@ -430,8 +430,8 @@ def _data_values_unknown(left, right, verdict: tuple) -> tuple:
     if status != "invalid":
         return verdict
     sides = [side for side in (left, right) if isinstance(side, sp.Basic)]
-    if len(sides) != 2 or _shape(left) or _shape(right):
-        return verdict
+    if len(sides) != 2 or _shape(left) not in (None, (1, 1)) or _shape(right) not in (None, (1, 1)):
+        return verdict  # (a 1 x 1 product, a quadratic form, is a number too)
     numbers = [side for side in sides if not side.free_symbols and side != 0]
     symbolic = [side for side in sides if side.free_symbols - {N}]
     if numbers and symbolic:
@@ -572,6 +572,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
             values.append((lhs, rhs))
         elif _shape(key) is None and _shape(value) is not None and is_unknown_letter(key):
             usable.append((lhs, rhs, line))  # a letter the notation does not know takes its value's shape
+        elif _shape(key) is None and _shape(value) == (1, 1):
+            usable.append((lhs, rhs, line))  # a scalar defined by a 1 x 1 product (z_k = q_k^T (x - m))
         elif _same_kind_of_matrix(key, value):
             usable.append((lhs, rhs, line))  # the notes' own vector y := Cx + d, whatever the profile's size of y
         elif _shape(key) != _shape(value):  # a matrix defined by what reads as a scalar (or the other way round)
@@ -638,7 +640,8 @@ def _value_stands_for_the_name(lhs: str, rhs: str, matrix: bool, read) -> bool:
 
 def _fixes_sizes(key, value, sizes: dict) -> bool:
     """Whether a matrix name of symbolic size (A, q x p) is given a matrix of numbers (2 x 2), or a block
-    (Sigma_{11}, m x m) a number (then 1 x 1), whose sizes then hold for the step (recorded in ``sizes``; False if they contradict sizes already fixed)."""
+    (Sigma_{11}, m x m) a number (then 1 x 1), whose sizes then hold for the step (recorded in ``sizes``; False
+    if they contradict sizes already fixed)."""
     if isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.Number):
         value = sp.ImmutableMatrix([[value]])  # a number given to a block Sigma_{11}: the blocks are 1 x 1
     if not (isinstance(key, sp.MatrixSymbol) and isinstance(value, sp.MatrixBase) and not value.free_symbols):
@@ -682,7 +685,10 @@ def _check_parsed(left, right, context: Context, seconds: float) -> tuple[str, s
     symbolic proof, then, past the time limit, the randomised test alone."""
     start = Step(left, "left-hand side", Relation.START)
     try:
-        verdict = check_step(start, Step(right, "notes"), context, seconds=seconds)
+        try:
+            verdict = check_step(start, Step(right, "notes"), context, seconds=seconds)
+        except RecursionError:  # the symbolic normal form nested too deeply: the randomised test decides
+            verdict = check_step(start, Step(right, "notes", method=Method.NUMERIC), context, seconds=seconds)
         if verdict.status is Status.NOT_CHECKED and "time limit" in verdict.message:
             symbolic_message = verdict.message
             verdict = check_step(start, Step(right, "notes", method=Method.NUMERIC), context, seconds=seconds)

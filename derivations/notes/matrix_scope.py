@@ -62,6 +62,16 @@ class MatrixScope:
     sizes: tuple[tuple[str, int], ...] = ()
     #: the matrices of numbers a step's definitions give (name, value), also in the model's moments
     values: tuple[tuple[str, str], ...] = ()
+    #: (letter, matrix, "column" or "diagonal"): the prose's names for a matrix's columns (``the columns
+    #: $q_1, \dots, q_p$ of $Q$``) or diagonal entries (``$D$ is diagonal with $d_1, \dots, d_p$``)
+    parts: tuple[tuple[str, str, str], ...] = ()
+
+    def part(self, letter: str) -> tuple[str, str] | None:
+        """(matrix, "column" or "diagonal") if ``letter`` with an index names a part of a matrix, else None."""
+        for name, matrix, kind in self.parts:
+            if name == letter:
+                return matrix, kind
+        return None
 
     def name(self, key: str) -> MatrixName | None:
         for entry in self.names:
@@ -78,7 +88,7 @@ class MatrixScope:
         return any(_mention(key).search(tex if _is_macro(key) else letters) for key in keys)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.random or self.derived or self.built or self.sizes)
+        return bool(self.names or self.random or self.derived or self.built or self.sizes or self.parts)
 
 
 _ACCENT = re.compile(r"^\\(hat|bar|tilde|widehat|widetilde|overline|check)\s*")
@@ -120,6 +130,10 @@ _IDENTITY = re.compile(r"^\s*(?:I|I_\{?\w+\}?|\\mathbf\s*\{?\s*I\s*\}?|\\mathbb\
 _KIND_WORDS = (("lower", re.compile(r"cholesky|lower[- ]triangular|下三角", re.IGNORECASE)),
                ("orthogonal", re.compile(r"orthogonal|orthonormal|rotation|正交", re.IGNORECASE)),
                ("diagonal", re.compile(r"diagonal|对角", re.IGNORECASE)))
+
+
+#: a list of indexed letters in the prose: ``$q_1, \dots, q_p$``, ``$d_1, \ldots, d_p$``
+_INDEXED_LIST = re.compile(r"\$\s*(?P<letter>[a-z])_\{?1\}?\s*,\s*(?:\\[lc]?dots|\.\.\.)\s*,\s*(?P=letter)_\{?\w\}?\s*\$")
 
 
 def _split_terms(tex: str) -> list[str] | None:
@@ -277,9 +291,28 @@ class _Builder:
         self.built.append((target, rhs))
         return True
 
+    def parts(self) -> tuple[tuple[str, str, str], ...]:
+        r"""The lists of indexed letters the prose makes a square matrix's columns or a diagonal matrix's
+        entries, in the sentence that names the matrix: ``the columns $q_1, \dots, q_p$ of $Q$``, ``$D$ is
+        diagonal with the eigenvalues $d_1, \dots, d_p$``."""
+        found = []
+        for sentence in re.split(r"(?<=[.;:!?。；：])\s", self.prose):
+            for listed in _INDEXED_LIST.finditer(sentence):
+                letter = listed.group("letter")
+                for entry in self.names.values():
+                    named = re.search(r"\$\s*\\?" + re.escape(entry.key) + r"\s*\$", sentence)
+                    if not named or entry.rows != entry.cols or letter.upper() != entry.key.upper()[:1]:
+                        continue
+                    if entry.kind == "diagonal" and re.search(r"diagonal|eigenvalue|对角|特征值", sentence,
+                                                              re.IGNORECASE):
+                        found.append((letter, entry.key, "diagonal"))
+                    elif entry.kind != "diagonal" and re.search(r"column|列", sentence, re.IGNORECASE):
+                        found.append((letter, entry.key, "column"))
+        return tuple(dict.fromkeys(found))
+
     def scope(self, lines: list[int]) -> MatrixScope:
         return MatrixScope(tuple(self.names.values()), tuple(self.random), tuple(self.derived), tuple(self.built),
-                           tuple(lines))
+                           tuple(lines), parts=self.parts())
 
 
 def read_matrix_scope(premises: list[tuple[int, str, str, str]], prose: str) -> tuple[MatrixScope, set[int]]:

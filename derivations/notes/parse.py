@@ -731,6 +731,11 @@ class _Builder(lark.Transformer):
             whole = table_symbol(self.table, plain) if sub is not None and not accent else None
             if whole is not None:
                 return self._entry(whole, sub, name)
+            part = self.table.part(plain) if sub is not None and not accent else None
+            if part is not None and (sub.isdigit() or sub in INDEX_LETTERS):
+                matrix, kind = table_symbol(self.table, part[0]), part[1]
+                index = self._index(sub, name.tex) - 1
+                return matrix[:, index] if kind == "column" else matrix[index, index]
         if accent and plain in _MATRIX_NAMES:
             # \bar x, \hat\mu, \hat\Sigma in matrix notes are a sample's mean vector or covariance matrix, which
             # the matrix profile does not model (never the scalar sample mean of univariate notes)
@@ -1024,6 +1029,13 @@ class _Builder(lark.Transformer):
                                                moments["Cuu"], given)
         return mean if kind == "E" else covariance
 
+    def _column(self, op: _Op):
+        """``q_k`` (with its powers) where the document's prose makes q_k the columns of a matrix Q."""
+        value = self._symbol(op.data["name"], op.data["subs"])
+        for text in op.data["sups"]:
+            value = self._power(value, text)
+        return value
+
     def _call(self, op: _Op, nxt, k: int):
         kind = op.kind
         if kind in ("CalL", "ell", "call:L", "NLL"):
@@ -1041,6 +1053,8 @@ class _Builder(lark.Transformer):
             if kind.startswith("call:") and not (op.data["subs"] or op.data["sups"]):
                 name = op.data["name"]
                 return self._symbol(name, []), k + 1
+            if kind == "call:q" and self.table and self.table.part("q") and op.data["subs"]:
+                return self._column(op), k + 1
             if kind.startswith("call:"):
                 return self._name_item(op.data["name"], [("_", s) for s in op.data["subs"]]
                                        + [("^", s) for s in op.data["sups"]]).value, k + 1
@@ -1051,6 +1065,8 @@ class _Builder(lark.Transformer):
             return self._apply_function(kind[len("call:"):], nxt), k + 2
         if kind == "call:E":
             return self._moment("E", nxt, op), k + 2
+        if kind == "call:q" and self.table and self.table.part("q") and op.data["subs"]:
+            return self._column(op), k + 1  # q_k^T(x - m): a column times a bracket
         if kind == "call:q":
             raise Unparsed(op.tex + "(..)", "an unknown density q")
         if kind == "call:p" and self.matrix_mode and not nxt.seps and not any(_is_matrix(a) for a in nxt.args):
@@ -1154,6 +1170,9 @@ class _Builder(lark.Transformer):
         subs, sups = op.data["subs"], op.data["sups"]
         if len(subs) > 1 or len(sups) > 1:
             raise Unparsed(op.tex, "limits given twice")
+        if _is_matrix(body) and body.shape == (1, 1):
+            body = body[0, 0]  # a sum of quadratic forms (q_k^T x)^2 is a sum of numbers (entry, not trace:
+            # SymPy writes the entry out at the sizes drawn, the trace of a scaled power it does not)
         if _is_matrix(body):
             raise Unparsed(op.tex, "a sum of matrices")
         upper = self._inner(sups[0]) if sups else N
