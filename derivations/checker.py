@@ -35,8 +35,8 @@ from sympy.matrices.exceptions import NonSquareMatrixError
 from .core import Chain, Derivation, Method, Relation, Step
 from .limits import Pool, StepTimeout, Task, shared, time_limit
 from .matrices import random_matrix, random_spd
-from .normal_form import (DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol, is_zero, normal_form,
-                          solve_with_sums_as_symbols)
+from .normal_form import (DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol, is_zero,
+                          normal_form, solve_with_sums_as_symbols)
 from .notation import N
 
 

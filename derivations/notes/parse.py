@@ -61,7 +61,8 @@ from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_m
 from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
-__all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "is_unknown_letter", "Reading", "parse", "normalise", "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
+__all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "is_unknown_letter", "Reading", "parse", "normalise",
+           "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
 
 
 class Unparsed(ValueError):
