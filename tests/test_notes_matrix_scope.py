@@ -258,3 +258,11 @@ def test_the_prose_names_columns_and_diagonal_entries():
     assert judge_pair(quadratic, r"\sum_{k=1}^{p} d_k\left(q_k^\top(x - \mu)\right)^2", table=EIGEN_PARTS)[0] == "invalid"
     assert judge_pair(r"|Q|\,|D|\,|Q^\top|", r"\prod_{k=1}^{p} d_k", table=EIGEN_PARTS)[0] == "valid"
     assert judge_pair(r"|Q|\,|D|\,|Q^\top|", r"\prod_{k=1}^{p} d_k^2", table=EIGEN_PARTS)[0] == "invalid"
+
+
+def test_a_density_written_as_a_product_over_the_eigenvectors():
+    density = r"\mathcal{N}(x \mid \mu, \Sigma)"
+    right = r"\prod_{k=1}^{p}\frac{1}{\sqrt{2\pi d_k}}\exp\left(-\frac{(q_k^\top(x-\mu))^2}{2d_k}\right)"
+    wrong = r"\prod_{k=1}^{p}\frac{1}{\sqrt{2\pi}\,d_k}\exp\left(-\frac{(q_k^\top(x-\mu))^2}{2d_k}\right)"
+    assert judge_pair(density, right, table=EIGEN_PARTS)[0] != "invalid"  # (may run out of time: not checked)
+    assert judge_pair(density, wrong, table=EIGEN_PARTS)[0] == "invalid"  # the normaliser 1/(sqrt(2 pi) d_k)

@@ -59,8 +59,8 @@ def test_no_new_false_alarm(judged) -> None:
 
 
 def test_errors_are_caught_where_they_were(judged) -> None:
-    """A ratchet on recall: the errors caught (25 of 58 when this test was written, 40 with the matrix scope and the data)
+    """A ratchet on recall: the errors caught (25 of 58 when this test was written, 41 with the matrix scope and the data)
     stay caught."""
     caught = sum(r.verdict == "invalid" for name, results in judged.items()
                  for r, label in zip(results, LABELS[name]) if label["label"] == "x")
-    assert caught >= 40
+    assert caught >= 41

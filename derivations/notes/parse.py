@@ -1374,6 +1374,8 @@ def _scalar(value):
     """An explicit 1 x 1 matrix as its entry (e.g. a quadratic form inside exp); anything else unchanged."""
     if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
         return value[0, 0]
+    if isinstance(value, sp.MatrixExpr) and value.shape == (1, 1) and value.has(sp.MatrixSlice):
+        return value[0, 0]  # a product of columns q_k^T x: SymPy writes its entry out at the sizes drawn
     if isinstance(value, sp.MatrixExpr) and value.shape == (1, 1):
         return sp.Trace(value)  # a quadratic form of symbolic vectors (as in density.gaussian_density)
     if isinstance(value, sp.MatrixExpr):
