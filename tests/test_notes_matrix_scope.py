@@ -266,3 +266,13 @@ def test_a_density_written_as_a_product_over_the_eigenvectors():
     wrong = r"\prod_{k=1}^{p}\frac{1}{\sqrt{2\pi}\,d_k}\exp\left(-\frac{(q_k^\top(x-\mu))^2}{2d_k}\right)"
     assert judge_pair(density, right, table=EIGEN_PARTS)[0] != "invalid"  # (may run out of time: not checked)
     assert judge_pair(density, wrong, table=EIGEN_PARTS)[0] == "invalid"  # the normaliser 1/(sqrt(2 pi) d_k)
+
+
+def test_the_distribution_of_a_defined_vector_is_judged(tmp_path):
+    text = AFFINE_MAP + ("\nso\n\n$$y \\sim \\mathcal{N}\\left(Cm + d, C\\Sigma C^\\top\\right)$$\n\n"
+                         "$$y \\sim \\mathcal{N}\\left(Cm + d, C\\Sigma C\\right)$$\n")
+    path = tmp_path / "affine.md"
+    path.write_text(text, encoding="utf-8")
+    results = check_document(path).results
+    assert [(r.role, r.verdict) for r in results[-2:]] == [("assertion", "valid"), ("assertion", "invalid")]
+    assert "covariance" in results[-1].message

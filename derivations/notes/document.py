@@ -155,6 +155,8 @@ class Scope:
             if line < step.line or (line == step.line and (lhs, rhs) != _defining_sides(step)):
                 available[name] = (lhs, rhs, line)  # the last definition of a name before the step wins
         text = _compact(step.lhs) + " = " + _compact(step.rhs)
+        if _RANDOM_OPERATORS.search(step.lhs + " " + step.rhs):  # the numbers given to the model's parameters
+            text += " " + " ".join(self._model_parameters(step))  # hold in its moments (E[y] = C m + d)
         chosen: dict[str, tuple[str, str, int]] = {}
         while True:  # the definitions the step uses, and those their values use
             more = {name: d for name, d in available.items() if name not in chosen and _uses(text, name)}
@@ -181,6 +183,17 @@ class Scope:
             return []
         return [(line, tex) for line, tex, names in self.applied
                 if line <= step.line and names & used and r"\sim" not in tex]
+
+    def _model_parameters(self, step: ExtractedStep) -> list[str]:
+        """The document's names of the means and covariances of its random vectors (compact), those whose
+        numbers, if the notes give them, hold in the moments a step takes."""
+        names = [name for line, name, _ in self.renames if line <= step.line]
+        for _, mean, covariance in self.matrix.random:
+            for key in (mean, covariance):
+                if key and key != "I":
+                    core, _, sub = key.partition("_")
+                    names.append(("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else ""))
+        return [name for name in names if name in {d[1] for d in self.definitions if _is_value(d[3])}]
 
     def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
         """(line, tex) of the premises before the step that speak of a name it uses. A distribution (``\\sim``)
@@ -440,6 +453,8 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
     if step.relation in _DEFINING_RELATIONS:
         name = name_of(step.lhs if step.relation == ":=" else step.rhs)
         return Statement("definition", name, f"definition of {step.lhs if step.relation == ':=' else step.rhs}")
+    if step.relation == "sim" and name_of(step.lhs) in defined:  # y := Cx + d, then y ~ N(..): a claim about y
+        return Statement("assertion", None, f"the distribution of {step.lhs.strip()}, defined before")
     if step.relation in _PREMISE_RELATIONS:
         return Statement("premise", None, f"premise: {step.lhs} {'~' if step.relation == 'sim' else 'in'} ...")
     if step.relation in _OTHER_RELATIONS:

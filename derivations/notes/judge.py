@@ -31,7 +31,8 @@ from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
 from .matrix_scope import MatrixName, MatrixScope, key_of
 from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
-                    is_unknown_letter, looks_like_matrix, parse, table_factorisations, table_symmetric)
+                    is_unknown_letter, looks_like_matrix, matrix_model, parse, table_factorisations,
+                    table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
@@ -226,7 +227,7 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     if relation == "propto":
         return _judge_proportional(lhs, rhs, chain_text if chain_text is not None else lhs, seconds, density, mean,
                                    constants, definitions, renames, table)
-    if relation != "=":
+    if relation not in ("=", "sim"):
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
     if density is None:
@@ -252,13 +253,61 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
             lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
         if (lhs, rhs) == before or len(lhs) + len(rhs) > 20_000:
             break
-    verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants, table, data)
+    if relation == "sim":
+        verdict = _judge_distribution(lhs, rhs, matrix, _model_hint(chain_text), constants, table, seconds)
+    else:
+        verdict = _judge_readings(lhs, rhs, matrix, chain_text, seconds, density, mean, constants, table, data)
     if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
         return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
     return verdict
 
 
 _PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?)\s*(?:\||\\mid|\))")
+
+
+_GAUSSIAN_ARGUMENTS = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$",
+                                re.DOTALL)
+
+
+def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: frozenset,
+                        table: MatrixScope | None, seconds: float) -> tuple[str, str | None, str, dict | None]:
+    r"""``v \sim \mathcal{N}(m, S)`` for a vector v the document's model makes random (a defined ``y := Cx + d``):
+    valid if E[v] = m and Cov[v] = S, both judged by the shared checker; invalid if either fails. A vector is
+    Gaussian when it is affine in Gaussian vectors, which is what the model's moments are of."""
+    found = _GAUSSIAN_ARGUMENTS.match(rhs.strip())
+    arguments = [a.strip() for a in re.split(r",(?![^{}()]*[})])", found.group("args"))] if found else []
+    if not matrix or len(arguments) != 2:
+        return "not_checked", None, "a distribution statement the checker does not judge (not a Gaussian vector)", None
+    try:
+        def read(tex):
+            return _promoting(lambda scope: parse(tex, matrix=True, model_hint=hint, seen=set(), constants=constants,
+                                                  table=scope), table, True)
+
+        vector, mean, covariance = read(lhs), read(arguments[0]), read(arguments[1])
+        model, subst = matrix_model([vector], hint, table)
+        if not (_is_random(vector, model, subst) and _shape(vector) and _shape(vector)[1] == 1):
+            return ("not_checked", None, "a distribution statement of a vector the document's model does not make "
+                    "random", None)
+        moments = (_factorised(MatrixExpectation(vector.xreplace(subst), model).doit(), table, True),
+                   _factorised(MatrixCovariance(vector.xreplace(subst), vector.xreplace(subst), model).doit(),
+                               table, True))
+    except Unparsed as exc:
+        return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
+    verdicts = [_check_parsed(moment, _match_zero(value, moment), _context(True, Reading(), table), seconds)
+                for moment, value in zip(moments, (mean, covariance))]
+    names = ("the mean", "the covariance")
+    for (status, method, message, example), name in zip(verdicts, names):
+        if status == "invalid":
+            return status, method, f"{name} is not the one the model gives: {message}", example
+    if all(v[0] == "valid" for v in verdicts):
+        methods = {v[1] for v in verdicts}
+        return "valid", "symbolic" if methods == {"symbolic"} else "numeric", \
+            f"the model's mean and covariance: {verdicts[0][2]}; {verdicts[1][2]}", None
+    return "not_checked", None, next(v[2] for v in verdicts if v[0] == "not_checked"), None
+
+
+def _is_random(value, model, subst) -> bool:
+    return bool(value.free_symbols & (set(model.means) | set(subst)))
 
 
 def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, density: str | None,
@@ -332,6 +381,7 @@ def _judge_readings(lhs: str, rhs: str, matrix: bool, chain_text: str, seconds: 
         verdict = _model_sizes_misfit(left, right, model, _check_parsed(left, right, context, seconds))
         verdict = _blocks_and_whole(left, right, _partition_sizes_misfit(left, right, verdict))
         verdict = _symbolic_against_explicit_sizes(left, right, verdict)
+        verdict = _numbers_beside_symbolic_sizes(left, right, verdict)
         verdict = _data_values_unknown(left, right, verdict)
         if data and verdict[2].startswith("a numeric value of an expression"):
             verdict = _at_the_data(left, right, data, context, seconds) or verdict
@@ -370,6 +420,22 @@ def _symbolic_against_explicit_sizes(left, right, verdict: tuple) -> tuple:
                 and not side.free_symbols for k, (shape, side) in enumerate(zip(shapes, (left, right)))]
     if symbolic[0] and explicit[1] or symbolic[1] and explicit[0]:
         return ("not_checked", None, f"a matrix of the checker's symbolic size against one the notes write out "
+                f"({verdict[2]})", None)
+    return verdict
+
+
+def _numbers_beside_symbolic_sizes(left, right, verdict: tuple) -> tuple:
+    """A step whose shapes do not fit at the sizes drawn, where a matrix of numbers (a value the notes give,
+    a = (1, -1)) stands beside matrices of the checker's symbolic sizes: the numbers fix a size the checker
+    did not tie to its symbols, so the misfit is no error."""
+    if verdict[0] != "invalid" or "shapes do not fit" not in verdict[2]:
+        return verdict
+    sides = [side for side in (left, right) if isinstance(side, sp.Basic)]
+    explicit = any(isinstance(a, sp.MatrixBase) and not a.free_symbols for side in sides for a in sp.preorder_traversal(side))
+    symbolic = any(any(not sp.sympify(d).is_number for d in m.shape)
+                   for side in sides for m in side.atoms(sp.MatrixSymbol))
+    if explicit and symbolic:
+        return ("not_checked", None, f"a matrix of numbers beside matrices of the checker's symbolic sizes "
                 f"({verdict[2]})", None)
     return verdict
 
@@ -1152,7 +1218,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
             held.add((steps[k].line, steps[k].tex))
             held_definitions.append(steps[k])
         role = "assertion" if statement.tentative else statement.role
-        role = role if role != "assertion" or steps[k].relation == "=" else "other"
+        role = role if role != "assertion" or steps[k].relation in ("=", "sim") else "other"
         results[k] = StepResult(steps[k], *value, seconds=outcome.wall, role=role,
                                 uses=tuple(line for _, _, line in used[k]))
     scope = scope.without(held).without_definitions(held_definitions)

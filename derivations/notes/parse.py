@@ -987,7 +987,7 @@ class _Builder(lark.Transformer):
                 return self._conditional_moment(kind, args[0], args[1], op)
             raise Unparsed(op.tex + "[..|..]", "a conditional expectation")
         if self.matrix_mode and any(_is_matrix(a) for a in args):
-            model, subst = _matrix_model(args, self.model_hint, self.table)
+            model, subst = matrix_model(args, self.model_hint, self.table)
             args = [a.xreplace(subst) for a in args]
             if kind == "E" and len(args) == 1:
                 return MatrixExpectation(args[0], model)
@@ -1018,7 +1018,7 @@ class _Builder(lark.Transformer):
         derivation (Schur complement) with the model's moments of u and v, at v as observed."""
         from ..partitioned import conditional_moments
 
-        model, subst = _matrix_model([target, given], self.model_hint, self.table)
+        model, subst = matrix_model([target, given], self.model_hint, self.table)
         random = set(model.means) | set(subst)
         if not (given.free_symbols & random and target.free_symbols & random):
             raise Unparsed(op.tex + "[..|..]", "a conditional moment of vectors the model does not make random")
@@ -1489,7 +1489,7 @@ def _multivariate_density(variables: list, parameters: list, tex: str, hint: str
     raise Unparsed(tex + "(..)", "a multivariate density of unknown arguments (write N(x|mean, covariance))")
 
 
-def _matrix_model(args, hint: str, table: MatrixScope | None = None):
+def matrix_model(args, hint: str, table: MatrixScope | None = None):
     """The Gaussian model for E/Cov of matrix expressions, and substitutions for derived random vectors: the
     document's own (:func:`table_model`) when the arguments use one of its random vectors; blocks x_a, x_b:
     the partitioned joint; otherwise the linear-Gaussian model x ~ N(mu, Lambda^-1), epsilon ~ N(0, L^-1)
