@@ -276,3 +276,14 @@ def test_the_distribution_of_a_defined_vector_is_judged(tmp_path):
     results = check_document(path).results
     assert [(r.role, r.verdict) for r in results[-2:]] == [("assertion", "valid"), ("assertion", "invalid")]
     assert "covariance" in results[-1].message
+
+
+@pytest.mark.parametrize("lhs, rhs, verdict", [
+    ("z", r"\mathcal{N}(W\mu_0 + c, W\Sigma_0W^\top + R)", "valid"),
+    ("z", r"\mathcal{N}(W\mu_0 + c, W\Sigma_0W^\top)", "invalid"),  # the noise's covariance lost
+    ("z", r"\mathcal{N}(W\mu_0, W\Sigma_0W^\top + R)", "invalid"),
+    # adversarial: x^T x has the stated mean but is not Gaussian; never valid
+    (r"x^\top x", r"\mathcal{N}\left(\operatorname{tr}(\Sigma_0) + \mu_0^\top\mu_0, 1\right)", "not_checked"),
+])
+def test_a_distribution_statement_is_judged_by_the_model(lhs, rhs, verdict):
+    assert judge_pair(lhs, rhs, relation="sim", table=MODEL)[0] == verdict

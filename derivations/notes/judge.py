@@ -288,6 +288,9 @@ def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: 
         if not (_is_random(vector, model, subst) and _shape(vector) and _shape(vector)[1] == 1):
             return ("not_checked", None, "a distribution statement of a vector the document's model does not make "
                     "random", None)
+        if not _affine_in(vector.xreplace(subst), set(model.means)):
+            return ("not_checked", None, "a distribution statement of a vector that is not affine in the model's "
+                    "Gaussian vectors (then it need not be Gaussian)", None)
         moments = (_factorised(MatrixExpectation(vector.xreplace(subst), model).doit(), table, True),
                    _factorised(MatrixCovariance(vector.xreplace(subst), vector.xreplace(subst), model).doit(),
                                table, True))
@@ -304,6 +307,23 @@ def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: 
         return "valid", "symbolic" if methods == {"symbolic"} else "numeric", \
             f"the model's mean and covariance: {verdicts[0][2]}; {verdicts[1][2]}", None
     return "not_checked", None, next(v[2] for v in verdicts if v[0] == "not_checked"), None
+
+
+def _affine_in(value, randoms: set) -> bool:
+    """Whether a vector expression is affine in the random vectors: after expanding, no term holds two of them
+    (or one twice), and none sits inside an inverse, a determinant, a trace or a function."""
+    expanded = sp.expand(value.doit()) if isinstance(value, sp.Basic) else value
+    for term in (expanded.args if isinstance(expanded, (sp.MatAdd, sp.Add)) else (expanded,)):
+        count = 0
+        for node in sp.preorder_traversal(term):
+            if node in randoms:
+                count += 1
+            elif isinstance(node, (sp.Inverse, sp.Determinant, sp.Trace, sp.Function, sp.Pow, sp.MatPow)) and \
+                    node.free_symbols & randoms:
+                return False
+        if count > 1:
+            return False
+    return True
 
 
 def _is_random(value, model, subst) -> bool:
