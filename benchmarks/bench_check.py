@@ -326,7 +326,7 @@ def _side(tex: str) -> str:
 
 
 def score_whole_documents() -> None:
-    """The labelled whole-document corpus (tests/notes_corpus/whole/, issue 12), each half apart: errors caught
+    """The labelled whole-document corpus (tests/notes_corpus/whole/, issue 12), each part apart: errors caught
     (recall), false alarms on correct steps (precision), definitions and premises judged invalid, assertions
     judged (coverage), and the time per document."""
     try:
@@ -334,7 +334,7 @@ def score_whole_documents() -> None:
     except ImportError as error:
         print(f"Whole documents: gaussproof not available ({error})\n")
         return
-    for part in ("a", "b"):
+    for part in sorted(path.stem.rsplit("_", 1)[1] for path in WHOLE.glob("labels.part_*.json")):
         labels = json.loads((WHOLE / f"labels.part_{part}.json").read_text(encoding="utf-8"))
         counts = dict.fromkeys(("steps", "misread", "d", "d_invalid", "v", "v_invalid", "x", "x_caught",
                                 "assertions", "judged"), 0)

@@ -287,3 +287,24 @@ def test_the_distribution_of_a_defined_vector_is_judged(tmp_path):
 ])
 def test_a_distribution_statement_is_judged_by_the_model(lhs, rhs, verdict):
     assert judge_pair(lhs, rhs, relation="sim", table=MODEL)[0] == verdict
+
+
+PROPORTIONAL_IN_A_NEW_LETTER = r"""Completing the square in $z_a$:
+
+$$
+\begin{aligned}
+p(z_a \mid z_b) &\propto \exp\left(-\frac{1}{2}(z_a - \mu_a)^\top \Lambda_{aa} (z_a - \mu_a)\right) \\
+&\propto \exp\left(-\frac{1}{2} z_a^\top \Lambda_{aa} z_a + z_a^\top\Lambda_{aa}\mu_a\right) \\
+&\propto \exp\left(-\frac{1}{2}(z_a - \mu_a)^\top \Lambda_{aa} (z_a + \mu_a)\right)
+\end{aligned}
+$$
+"""
+
+
+def test_a_proportionality_in_a_letter_the_sides_make_a_vector(tmp_path):
+    """Adversarial: the variable z_a is a vector in the sides (z_a - mu_a), a scalar on its own; the test must
+    vary the vector, or every ratio looks constant (a false valid found on the held-out part C)."""
+    path = tmp_path / "square.md"
+    path.write_text(PROPORTIONAL_IN_A_NEW_LETTER, encoding="utf-8")
+    verdicts = [r.verdict for r in check_document(path).results]
+    assert verdicts[1:] == ["valid", "invalid"]

@@ -20,7 +20,8 @@ for part in sorted(WHOLE.glob("labels.part_*.json")):
     LABELS.update(json.loads(part.read_text(encoding="utf-8")))
 
 #: correct steps still judged invalid, each explained in whole/README.md ("Known false alarms")
-KNOWN_FALSE_ALARMS = {("mle_blog.md", 104), ("b_mle_one_at_a_time.md", 113), ("b_zhihu_posterior_mean.md", 32)}
+KNOWN_FALSE_ALARMS = {("mle_blog.md", 104), ("b_mle_one_at_a_time.md", 113), ("b_zhihu_posterior_mean.md", 32),
+                      ("c_sample_mle_zh.md", 69)}
 
 
 def test_labels_are_complete_and_well_formed() -> None:
@@ -59,8 +60,8 @@ def test_no_new_false_alarm(judged) -> None:
 
 
 def test_errors_are_caught_where_they_were(judged) -> None:
-    """A ratchet on recall: the errors caught (25 of 58 when this test was written, 41 with the matrix scope and the data)
-    stay caught."""
+    """A ratchet on recall: the errors caught stay caught (25 of 58 when this test was written; 41 of 58 with the
+    matrix scope and the data, and 9 of part C's 19)."""
     caught = sum(r.verdict == "invalid" for name, results in judged.items()
                  for r, label in zip(results, LABELS[name]) if label["label"] == "x")
-    assert caught >= 41
+    assert caught >= 50

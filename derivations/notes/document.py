@@ -363,8 +363,12 @@ _GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.
 _DATA_VARIABLE = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*)?\{?\s*(?P<letter>[xX])\s*\}?"
                             r"(?:_\s*\{?\s*[a-z]\s*\}?|\^\s*\{\s*\(\s*[a-z]\s*\)\s*\})?$")
 #: the stacked blocks (x_a; x_b) or (x_1; x_2) of the profile's partitioned Gaussian
-_PARTITIONED = re.compile(r"^(?:\\left\s*\(\s*)?\\begin\{[pb]matrix\}\s*(?P<letter>x)_\{?([a1])\}?\s*\\\\\s*x_\{?([b2])\}?\s*"
+_PARTITIONED = re.compile(r"^(?:\\left\s*\(\s*)?\\begin\{[pb]matrix\}\s*(?P<letter>[a-z])_\{?([a1])\}?\s*\\\\\s*(?P=letter)_\{?([b2])\}?\s*"
                           r"\\end\{[pb]matrix\}(?:\s*\\right\s*\))?$")
+_PROFILE_BLOCKS_MEAN = {_compact(r"\begin{pmatrix} \mu_a \\ \mu_b \end{pmatrix}"),
+                        _compact(r"\begin{bmatrix} \mu_a \\ \mu_b \end{bmatrix}")}
+_PROFILE_BLOCKS_COVARIANCE = {_compact(rf"\begin{{{kind}}} \Sigma_{{aa}} & \Sigma_{{ab}} \\ \Sigma_{{ba}} & \Sigma_{{bb}} "
+                                       rf"\end{{{kind}}}") for kind in ("pmatrix", "bmatrix")}
 _PROFILE_MEANS = {r"\mu", r"\boldsymbol\mu", r"\bm\mu", r"\mathbf\mu"}
 _PROFILE_VARIANCES = {r"\sigma^2", r"\Sigma", r"\boldsymbol\Sigma", r"\bm\Sigma", r"\mathbf\Sigma"}
 
@@ -382,10 +386,17 @@ def _modelled_distribution(step: ExtractedStep, math_text: str) -> list[tuple[st
         return None
     mean, variance = (a.strip() for a in arguments)
     renames: list[tuple[str, str]] = []
-    if variable.group("letter") == "X":
-        renames.append(("X", "x"))
     own = _compact(step.lhs + " " + step.rhs)
     elsewhere = math_text.replace(own, " ")
+    letter = variable.group("letter")
+    if letter == "X":
+        renames.append(("X", "x"))
+    elif letter != "x":  # (z_a; z_b) ~ N(..): the profile's partitioned x, if the notes do not use x otherwise
+        if _uses(elsewhere, "x"):
+            return None
+        renames.append((letter, "x"))
+    if _compact(mean) in _PROFILE_BLOCKS_MEAN and _compact(variance) in _PROFILE_BLOCKS_COVARIANCE:
+        return renames  # the blocks written out: (mu_a; mu_b), (Sigma_aa Sigma_ab; Sigma_ba Sigma_bb)
     if _compact(mean) not in _PROFILE_MEANS:
         if name_of(mean) is None or _uses(elsewhere, r"\mu"):
             return None

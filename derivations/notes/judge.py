@@ -131,8 +131,30 @@ def _parse_pair(lhs: str, rhs: str, matrix: bool, hint: str, density: str | None
     """Both sides parsed; in matrix mode the identity's size is chosen so that the shapes fit, and the
     document's factorisations (``table``: Sigma = Q D Q^T) are applied. An unknown letter added to a vector
     (``Cx + d``) is a vector of its size, on both sides."""
+    promoted = table
+    if matrix:  # a letter one side makes a vector (z_a - mu_a) is that vector on the other side too
+        for side in (lhs, rhs):
+            promoted = _promotions(lambda scope: parse(side, matrix=True, model_hint=hint, density=density, mean=mean,
+                                                       reading=reading, seen=set(), constants=constants, table=scope),
+                                   promoted)
     return _promoting(lambda scope: _parse_sides(lhs, rhs, matrix, hint, density, mean, reading, seen, constants,
-                                                 scope), table, matrix)
+                                                 scope), promoted, matrix)
+
+
+def _promotions(read, table: MatrixScope | None) -> MatrixScope | None:
+    """``table`` with the letters that ``read`` adds to vectors made vectors (:func:`_promoting`); unchanged if
+    ``read`` fails otherwise."""
+    found: list[MatrixScope | None] = [table]
+
+    def recording(scope):
+        found[0] = scope
+        return read(scope)
+
+    try:
+        _promoting(recording, table, True)
+    except Unparsed:
+        pass
+    return found[0]
 
 
 def _promoting(read, table: MatrixScope | None, matrix: bool):
@@ -338,6 +360,7 @@ def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, den
     lhs(v) rhs(w) = lhs(w) rhs(v) for any two values v, w (judged by the shared checker, so with the same proof
     or randomised test as any equality); invalid with a counterexample if it does. Not checked when the chain
     does not start with a density, so that the variable is not clear."""
+    chain_text = _renamed(chain_text, renames)
     found = _PROPORTIONAL_IN.match(chain_text)
     if not found or not found.group("variables").strip():
         return "not_checked", None, ("proportional (\\propto) in a variable the notes do not name (the chain does "
@@ -353,6 +376,15 @@ def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, den
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
     if not all(isinstance(v, (sp.Symbol, sp.MatrixSymbol)) for v in variables):
         return "not_checked", None, "proportional (\\propto) in a variable the checker cannot read", None
+    # the variable as the sides read it (a letter the sides make a vector, z_a - mu_a, is a vector there too);
+    # a variable neither side holds would make the ratio constant for nothing: not checked
+    held = {getattr(a, "name", None): a for side in (left, right) if isinstance(side, sp.Basic)
+            for a in side.free_symbols | side.atoms(sp.MatrixSymbol)}
+    variables = [v if any(isinstance(side, sp.Basic) and side.has(v) for side in (left, right)) else held.get(v.name)
+                 for v in variables]
+    if any(v is None for v in variables):
+        return ("not_checked", None, "proportional (\\propto) in a variable neither side holds as the checker reads "
+                "it", None)
     def copy(variable, tag: str):
         if isinstance(variable, sp.MatrixSymbol):
             return sp.MatrixSymbol(f"{variable.name}_{tag}", *variable.shape)
