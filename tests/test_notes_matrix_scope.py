@@ -308,3 +308,10 @@ def test_a_proportionality_in_a_letter_the_sides_make_a_vector(tmp_path):
     path.write_text(PROPORTIONAL_IN_A_NEW_LETTER, encoding="utf-8")
     verdicts = [r.verdict for r in check_document(path).results]
     assert verdicts[1:] == ["valid", "invalid"]
+
+
+def test_spacing_between_the_arguments_of_a_distribution():
+    table, applied = _scope([("s", "sim", r"\mathcal{N}\left(m,\,P\right)")])
+    assert applied == {0} and table.random == (("s", "m", "P"),)
+    assert judge_pair(r"\operatorname{Cov}[Hs + r]", r"HPH^\top", table=table)[0] == "valid"
+    assert judge_pair(r"\operatorname{Cov}[Hs + r]", r"HPH", table=table)[0] == "invalid"

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from .extract import Extraction, ExtractedStep
-from .matrix_scope import MatrixScope, read_matrix_scope
+from .matrix_scope import MatrixScope, gaussian_arguments, read_matrix_scope
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
 
@@ -381,10 +381,10 @@ def _modelled_distribution(step: ExtractedStep, math_text: str) -> list[tuple[st
     distribution = _GAUSSIAN.match(step.rhs.strip())
     if not variable or not distribution:
         return None
-    arguments = [a for a in re.split(r",(?![^{}()]*[})])", distribution.group("args")) if a.strip()]
+    arguments = gaussian_arguments(distribution.group("args"))
     if len(arguments) != 2:
         return None
-    mean, variance = (a.strip() for a in arguments)
+    mean, variance = arguments
     renames: list[tuple[str, str]] = []
     own = _compact(step.lhs + " " + step.rhs)
     elsewhere = math_text.replace(own, " ")

@@ -29,7 +29,7 @@ from .document import Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import MatrixName, MatrixScope, key_of
+from .matrix_scope import MatrixName, MatrixScope, gaussian_arguments, key_of
 from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
                     is_unknown_letter, looks_like_matrix, matrix_model, parse, table_factorisations,
                     table_symmetric)
@@ -297,7 +297,7 @@ def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: 
     valid if E[v] = m and Cov[v] = S, both judged by the shared checker; invalid if either fails. A vector is
     Gaussian when it is affine in Gaussian vectors, which is what the model's moments are of."""
     found = _GAUSSIAN_ARGUMENTS.match(rhs.strip())
-    arguments = [a.strip() for a in re.split(r",(?![^{}()]*[})])", found.group("args"))] if found else []
+    arguments = gaussian_arguments(found.group("args")) if found else []
     if not matrix or len(arguments) != 2:
         return "not_checked", None, "a distribution statement the checker does not judge (not a Gaussian vector)", None
     try:

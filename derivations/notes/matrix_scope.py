@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["MatrixName", "MatrixScope", "key_of", "PROFILE_VECTORS", "PROFILE_SIZES"]
+__all__ = ["MatrixName", "MatrixScope", "key_of", "gaussian_arguments", "PROFILE_VECTORS", "PROFILE_SIZES"]
 
 #: the profile's own names and their sizes (``derivations.linear_gaussian``: x, mu of size p; y, b, epsilon of
 #: size q; Sigma p x p); a premise may use them, never resize them
@@ -136,6 +136,15 @@ _KIND_WORDS = (("lower", re.compile(r"cholesky|lower[- ]triangular|下三角", r
 _INDEXED_LIST = re.compile(r"\$\s*(?P<letter>[a-z])_\{?1\}?\s*,\s*(?:\\[lc]?dots|\.\.\.)\s*,\s*(?P=letter)_\{?\w\}?\s*\$")
 
 
+_SPACING = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:q?quad|thinspace|medspace|thickspace)(?![A-Za-z]))")
+
+
+def gaussian_arguments(text: str) -> list[str]:
+    r"""The arguments of ``\mathcal{N}(..)`` split at the top-level commas, without spacing commands
+    (``m,\,P`` -> ``m``, ``P``)."""
+    return [a.strip() for a in re.split(r",(?![^{}()]*[})])", _SPACING.sub(" ", text)) if a.strip()]
+
+
 def _split_terms(tex: str) -> list[str] | None:
     """The terms of a sum at the top level (signs dropped), None if a term is subtracted inside brackets."""
     terms, depth, start = [], 0, 0
@@ -228,7 +237,7 @@ class _Builder:
         found = _GAUSSIAN.match(rhs.strip())
         if vector is None or not found:
             return False
-        arguments = [a.strip() for a in re.split(r",(?![^{}()]*[})])", found.group("args")) if a.strip()]
+        arguments = gaussian_arguments(found.group("args"))
         if len(arguments) != 2:
             return False
         mean_tex, covariance_tex = arguments
