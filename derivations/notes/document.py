@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from .extract import Extraction, ExtractedStep
-from .matrix_scope import MatrixScope, gaussian_arguments, read_matrix_scope
+from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, read_matrix_scope
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
 
@@ -76,7 +76,6 @@ _PREMISE_CUES = re.compile(
 _NUMBER = re.compile(r"^-?\s*(?:\d+(?:\.\d+)?|\\frac\s*\{\s*-?\d+\s*\}\s*\{\s*\d+\s*\}|\\tfrac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\})$")
 _NUMERIC_MATRIX = re.compile(r"^\\begin\{[pbvB]?matrix\}[\s\d.,&\\\-+/{}frac]*\\end\{[pbvB]?matrix\}$")
 _PRODUCT_OF_MATRICES = re.compile(r"^(?:\s*(?:\\[A-Za-z]+|[A-Z])(?:\s*\^\s*(?:\{?\s*(?:\\top|T|-1|\\mathrm\{T\}|\\intercal)\s*\}?))?)+\s*$")
-_IDENTITY = re.compile(r"^\s*(?:I|I_\{?\w+\}?|\\mathbf\s*\{?\s*I\s*\}?|\\mathbb\s*\{?\s*I\s*\}?)\s*$")
 _TOKEN = re.compile(r"\\[a-zA-Z]+|[A-Za-z]")
 
 
@@ -213,7 +212,7 @@ _OPERATOR_WORDS = {"sum", "prod", "log", "ln", "exp", "det", "frac", "tfrac", "d
                    "operatorname", "mathbb", "mathcal", "mathbf", "mathrm", "text", "sqrt", "quad", "qquad", "int",
                    "partial", "nabla", "lvert", "rvert", "vert", "lVert", "rVert", "mid", "tr", "intercal", "boldsymbol",
                    "bm", "hat", "bar", "tilde", "widehat", "overline", "begin", "end", "pmatrix", "bmatrix", "times",
-                   "infty", "ldots", "cdots", "dots", "mathrm", "limits", "displaystyle", "tfrac", "big", "Big", "bigl",
+                   "infty", "ldots", "cdots", "dots", "limits", "displaystyle", "big", "Big", "bigl",
                    "bigr", "sim", "propto", "approx", "le", "ge", "leq", "geq", "neq"}
 
 _RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?:E|Var|Cov|var|cov)|\\(?:Var|Cov|E|Pr)"
@@ -359,7 +358,6 @@ def _vector_distribution(step: ExtractedStep, modelled: list[tuple[str, str]]) -
         re.search(r",\s*(?:\\boldsymbol\s*\{?\s*)?\\Sigma\s*\}?\s*(?:\\right)?\s*\)\s*$", step.rhs))
 
 
-_GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$", re.DOTALL)
 _DATA_VARIABLE = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*)?\{?\s*(?P<letter>[xX])\s*\}?"
                             r"(?:_\s*\{?\s*[a-z]\s*\}?|\^\s*\{\s*\(\s*[a-z]\s*\)\s*\})?$")
 #: the stacked blocks (x_a; x_b) or (x_1; x_2) of the profile's partitioned Gaussian
@@ -378,11 +376,8 @@ def _modelled_distribution(step: ExtractedStep, math_text: str) -> list[tuple[st
     N(\mu, \sigma^2), or a vector x ~ N(\mu, \Sigma)): [] if it already is, None if the profile does not
     model it (another variable, a mean that is not a name, a profile name the document uses otherwise)."""
     variable = _DATA_VARIABLE.match(step.lhs.strip()) or _PARTITIONED.match(" ".join(step.lhs.split()))
-    distribution = _GAUSSIAN.match(step.rhs.strip())
-    if not variable or not distribution:
-        return None
-    arguments = gaussian_arguments(distribution.group("args"))
-    if len(arguments) != 2:
+    arguments = gaussian_parameters(step.rhs)
+    if not variable or arguments is None or len(arguments) != 2:
         return None
     mean, variance = arguments
     renames: list[tuple[str, str]] = []
@@ -474,11 +469,12 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
         return Statement("other")
     if _observations(step) is not None:
         return Statement("premise", None, f"premise: the data {step.lhs.strip()} = {step.rhs.strip()}")
-    if _IDENTITY.match(step.rhs) and _PRODUCT_OF_MATRICES.match(step.lhs) and "^" in step.lhs:
+    if IDENTITY.match(step.rhs) and _PRODUCT_OF_MATRICES.match(step.lhs) and "^" in step.lhs:
         return Statement("premise", None, f"premise: {step.lhs} = {step.rhs.strip()} (a structure)", True)
     if not first_of_chain:
         return Statement("assertion")
-    name = name_of(_defining_sides(step)[0])
+    named = _defining_sides(step)[0].strip()
+    name = name_of(named)
     cue = prose.strip()[-160:] + " " + annotation
     function = _FUNCTION.match(step.lhs.strip())
     if (name is None and function and function.group("name") not in _NOT_NAMES | _PROFILE_FUNCTIONS
@@ -491,7 +487,6 @@ def _role(step: ExtractedStep, first_of_chain: bool, seen: set[str], prose: str,
     introduced = bool(_DEFINITION_CUES.search(cue))
     # new: a name the document has not given a value yet (it may have been mentioned, as m_n in a premise), and
     # not one of the notation profile's own names
-    named = _defining_sides(step)[0].strip()
     new = (name not in defined and not _KNOWN.match(named) and not _PRIMITIVE.match(named)
            and (not _names_in(named) & seen or not _PRIMITIVE_CORE.match(named)))
     if _NOISE.search(step.rhs):

@@ -29,7 +29,7 @@ from .document import Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import MatrixName, MatrixScope, gaussian_arguments, key_of
+from .matrix_scope import MatrixName, MatrixScope, gaussian_parameters, key_of
 from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
                     is_unknown_letter, looks_like_matrix, matrix_model, parse, table_factorisations,
                     table_symmetric)
@@ -201,19 +201,24 @@ def _factorised(value, table: MatrixScope | None, matrix: bool):
     factorised too)."""
     if not (matrix and table and isinstance(value, sp.Basic)):
         return value
-    if table.sizes:
-        value = value.subs({sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes})
+    sizes = _fixed_sizes(table)
+    if sizes:
+        value = value.subs(sizes)
     if table.values:  # the numbers given to matrices hold in the model's moments too (the mean m of x)
         value = value.doit().xreplace(_numeric_values(table))
     if not table.built:
         return value
     factorisations = table_factorisations(replace(table, sizes=()))
-    if table.sizes:
-        sizes = {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
+    if sizes:
         factorisations = {k.subs(sizes): v.subs(sizes) for k, v in factorisations.items()}
     if not value.has(*factorisations) and not value.has(MatrixExpectation, MatrixCovariance):
         return value
     return value.doit().xreplace(factorisations)
+
+
+def _fixed_sizes(table: MatrixScope) -> dict:
+    """{size symbol: number} of the sizes the step's numeric values fix (``table.sizes``: p = 2)."""
+    return {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
 
 
 def _shape(value):
@@ -287,17 +292,12 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
 _PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?)\s*(?:\||\\mid|\))")
 
 
-_GAUSSIAN_ARGUMENTS = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$",
-                                re.DOTALL)
-
-
 def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: frozenset,
                         table: MatrixScope | None, seconds: float) -> tuple[str, str | None, str, dict | None]:
     r"""``v \sim \mathcal{N}(m, S)`` for a vector v the document's model makes random (a defined ``y := Cx + d``):
     valid if E[v] = m and Cov[v] = S, both judged by the shared checker; invalid if either fails. A vector is
     Gaussian when it is affine in Gaussian vectors, which is what the model's moments are of."""
-    found = _GAUSSIAN_ARGUMENTS.match(rhs.strip())
-    arguments = gaussian_arguments(found.group("args")) if found else []
+    arguments = gaussian_parameters(rhs) or []
     if not matrix or len(arguments) != 2:
         return "not_checked", None, "a distribution statement the checker does not judge (not a Gaussian vector)", None
     try:
@@ -706,7 +706,7 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
 @lru_cache(maxsize=64)
 def _numeric_values(table: MatrixScope) -> dict:
     """{matrix symbol at the fixed sizes: its matrix of numbers} for the values a step uses."""
-    sizes = {sp.Symbol(name, integer=True, positive=True): size for name, size in table.sizes}
+    sizes = _fixed_sizes(table)
     bare = replace(table, sizes=(), values=())
     values = {}
     for name, value in table.values:

@@ -25,7 +25,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["MatrixName", "MatrixScope", "key_of", "gaussian_arguments", "PROFILE_VECTORS", "PROFILE_SIZES"]
+__all__ = ["MatrixName", "MatrixScope", "key_of", "gaussian_arguments", "gaussian_parameters", "IDENTITY",
+           "PROFILE_VECTORS", "PROFILE_SIZES", "read_matrix_scope"]
 
 #: the profile's own names and their sizes (``derivations.linear_gaussian``: x, mu of size p; y, b, epsilon of
 #: size q; Sigma p x p); a premise may use them, never resize them
@@ -121,11 +122,12 @@ def key_of(tex: str) -> str | None:
 
 
 _NOISE_KEYS = {"eta", "epsilon", "varepsilon", "xi", "e", "n"}
-_GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?:_\s*\{?\s*\w+\s*\}?)?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$",
+_GAUSSIAN = re.compile(r"^\\mathcal\s*\{?\s*N\s*\}?\s*(?P<sub>_\s*\{?\s*\w+\s*\}?)?\s*(?:\\left)?\s*\((?P<args>.*?)(?:\\right)?\s*\)$",
                        re.DOTALL)
 _TRANSPOSE = r"(?:\^\s*(?:\\top|T|\{\s*\\top\s*\}|\{\s*T\s*\}|\\intercal|\{\s*\\intercal\s*\}))"
 _FACTOR = re.compile(rf"\s*(?P<name>\\[A-Z][a-z]*|[A-Z])(?P<transpose>{_TRANSPOSE})?")
-_IDENTITY = re.compile(r"^\s*(?:I|I_\{?\w+\}?|\\mathbf\s*\{?\s*I\s*\}?|\\mathbb\s*\{?\s*I\s*\}?)\s*$")
+#: an identity matrix: ``I``, ``I_p``, ``\\mathbf{I}``, ``\\mathbb{I}``
+IDENTITY = re.compile(r"^\s*(?:I|I_\{?\w+\}?|\\mathbf\s*\{?\s*I\s*\}?|\\mathbb\s*\{?\s*I\s*\}?)\s*$")
 #: the structures prose gives a matrix, in the order they are looked for
 _KIND_WORDS = (("lower", re.compile(r"cholesky|lower[- ]triangular|下三角", re.IGNORECASE)),
                ("orthogonal", re.compile(r"orthogonal|orthonormal|rotation|正交", re.IGNORECASE)),
@@ -137,6 +139,15 @@ _INDEXED_LIST = re.compile(r"\$\s*(?P<letter>[a-z])_\{?1\}?\s*,\s*(?:\\[lc]?dots
 
 
 _SPACING = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:q?quad|thinspace|medspace|thickspace)(?![A-Za-z]))")
+
+
+def gaussian_parameters(tex: str, subscripted: bool = False) -> list[str] | None:
+    r"""The arguments of a Gaussian ``\mathcal{N}(m, S)`` (:func:`gaussian_arguments`), None if ``tex`` is not
+    one; with ``subscripted``, also of ``\mathcal{N}_p(m, S)``."""
+    found = _GAUSSIAN.match(tex.strip())
+    if not found or (found.group("sub") and not subscripted):
+        return None
+    return gaussian_arguments(found.group("args"))
 
 
 def gaussian_arguments(text: str) -> list[str]:
@@ -234,15 +245,12 @@ class _Builder:
     def distribution(self, lhs: str, rhs: str) -> bool:
         """``z \\sim \\mathcal{N}(m, V)`` of a vector."""
         vector = key_of(lhs)
-        found = _GAUSSIAN.match(rhs.strip())
-        if vector is None or not found:
-            return False
-        arguments = gaussian_arguments(found.group("args"))
-        if len(arguments) != 2:
+        arguments = gaussian_parameters(rhs, subscripted=True)
+        if vector is None or arguments is None or len(arguments) != 2:
             return False
         mean_tex, covariance_tex = arguments
         mean = None if mean_tex in ("0", r"\mathbf{0}", r"\mathbf 0", r"\boldsymbol{0}") else key_of(mean_tex)
-        identity = bool(_IDENTITY.match(covariance_tex))
+        identity = bool(IDENTITY.match(covariance_tex))
         covariance = "I" if identity else key_of(covariance_tex)
         if covariance is None or (mean is None and mean_tex not in ("0", r"\mathbf{0}", r"\mathbf 0",
                                                                      r"\boldsymbol{0}")):
@@ -263,7 +271,7 @@ class _Builder:
 
     def structure(self, lhs: str, rhs: str) -> bool:
         """``Q^\\top Q = I``: Q orthogonal."""
-        if not _IDENTITY.match(rhs):
+        if not IDENTITY.match(rhs):
             return False
         factors = list(_FACTOR.finditer(lhs))
         if len(factors) != 2 or "".join(f.group(0) for f in factors).strip() != lhs.strip().replace(" ", "") \
