@@ -184,3 +184,38 @@ def evaluate_expectations(expr):
         return e
 
     return expr.replace(lambda e: isinstance(e, (Expectation, Variance, Covariance)), value)
+
+
+def joint_gaussian_moments(variables: tuple[sp.Symbol, ...], mean: tuple[sp.Expr, ...],
+                           covariance: tuple[tuple[sp.Expr, ...], ...]):
+    """E, Var and Cov over scalar variables v jointly Gaussian with the given mean m and covariance C: with
+    v_k = m_k + w_k, E[w_a1 ... w_ak] is the sum over pairings of products of C entries (Isserlis), so
+    E[v_a v_b] = m_a m_b + C_ab. Returns (E, Var, Cov) as functions of polynomials in the variables."""
+    w = [sp.Dummy(f"w{k}") for k in range(len(variables))]
+    centring = dict(zip(variables, (m + wk for m, wk in zip(mean, w))))
+
+    def expect(expr: sp.Expr) -> sp.Expr:
+        centred = sp.expand(sp.sympify(expr).xreplace(centring))
+        total = sp.S.Zero
+        for term in sp.Add.make_args(centred):
+            indices: list[int] = []
+            coefficient = sp.S.One
+            for factor in sp.Mul.make_args(term):
+                base, exponent = factor.as_base_exp()
+                if base in w and exponent.is_Integer and exponent > 0:
+                    indices += [w.index(base)] * int(exponent)
+                else:
+                    coefficient *= factor
+            if coefficient.has(*w):
+                raise UnsupportedExpectation(f"E of a non-polynomial function of jointly Gaussian variables: E[{expr}]")
+            total += coefficient * sp.Add(*[sp.Mul(*[covariance[a][b] for a, b in pairing])
+                                            for pairing in _pairings(indices)])
+        return total
+
+    def variance(expr: sp.Expr) -> sp.Expr:
+        return expect(expr ** 2) - expect(expr) ** 2
+
+    def cov(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+        return expect(a * b) - expect(a) * expect(b)
+
+    return expect, variance, cov

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from .extract import Extraction, ExtractedStep
-from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, read_matrix_scope
+from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, matrix_entries, read_matrix_scope
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
 
@@ -221,7 +221,11 @@ _RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?
 
 def _tokens(tex: str) -> set[str]:
     """The letters and macros of a formula, without the names of its environments (``pmatrix``)."""
-    return set(_TOKEN.findall(re.sub(r"\\(?:begin|end)\s*\{[^{}]*\}", " ", tex)))
+    return set(_TOKEN.findall(_ENVIRONMENTS_AND_WORDS.sub(" ", tex)))
+
+
+#: environment names and words set in text (``\\begin{pmatrix}``, ``\\operatorname{Cov}``, ``\\text{const}``)
+_ENVIRONMENTS_AND_WORDS = re.compile(r"\\(?:begin|end|operatorname\*?|text|mathrm|textrm|mbox)\s*\{[^{}]*\}")
 
 
 def _uses(compact_text: str, name: str) -> bool:
@@ -277,10 +281,16 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
             chain_first.add(index)
             previous_chain = step.chain
     matrix_premises: list[tuple[int, str, str, str]] = []  # (line, lhs, relation, rhs) for the matrix scope
+    random: set[str] = set()  # the names the premises so far make random
     for index, step in enumerate(steps):
         defined = {name for _, name, _, _ in scope.definitions}
         statement = _role(step, index in chain_first, seen, prose.get(step.block, "") if not step.inline else "",
                           defined, _annotation_before(lines, step) if index in chain_first else "")
+        variables = _distributed_names(step) if step.relation == "sim" else None
+        if statement.role == "premise" and variables and variables <= random and not _ASSUMING.search(
+                prose.get(step.block, "")[-160:] if not step.inline else ""):
+            statement = Statement("assertion", None, f"the distribution of {step.lhs.strip()}, which the premises "
+                                  "before it fix")
         if statement.role == "assertion" and index in chain_first and index > 0 and statements[-1].role == "premise" \
                 and steps[index - 1].block == step.block and steps[index - 1].relation == "sim" \
                 and _follows_the_premise(steps[index - 1], step):
@@ -300,6 +310,8 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
             else:
                 scope.premises.append((step.line, step.tex, _constrained_names(step)))
                 matrix_premises.append((step.line, step.lhs, step.relation, step.rhs))
+        if statement.role == "premise":
+            random |= variables or ({name_of(step.lhs)} - {None} if _NOISE.search(step.rhs) else set())
         for side in (step.lhs, step.rhs):
             seen.update(_names_in(side))
     for step in sorted(steps + [s for s in extraction.inline_steps if s not in steps], key=lambda s: s.line):
@@ -316,6 +328,23 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
     applied_lines = {(line, tex) for line, tex, _ in scope.applied}
     scope.premises = [p for p in scope.premises if (p[0], p[1]) not in applied_lines]
     return statements, scope
+
+
+_ASSUMING = re.compile(r"\b(?:suppose|assum\w*|instead|now let)\b|假设", re.IGNORECASE)
+
+
+def _distributed_names(step: ExtractedStep) -> set[str] | None:
+    r"""The names a distribution statement is of (compact): ``x``; ``x`` and ``z`` of a stacked
+    ``\begin{pmatrix} x \\ z \end{pmatrix}``; ``y`` and ``x`` of ``y \mid x``; None if a part is not names."""
+    names: set[str] = set()
+    for part in re.split(r"\\mid|(?<!\\)\|", step.lhs):
+        entries = matrix_entries(part)
+        for entry in [row[0] for row in entries if len(row) == 1] if entries else [part]:
+            name = name_of(entry)
+            if name is None:
+                return None
+            names.add(name)
+    return names or None
 
 
 _INVERSE = re.compile(r"^(?P<name>.+?)\^\s*\{\s*-\s*1\s*\}\s*$")

@@ -30,7 +30,7 @@ from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
 from .matrix_scope import MatrixName, MatrixScope, gaussian_parameters, key_of
-from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
+from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
                     is_unknown_letter, looks_like_matrix, matrix_model, parse, table_factorisations,
                     table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
@@ -292,43 +292,80 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
 _PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?)\s*(?:\||\\mid|\))")
 
 
+_GIVEN = re.compile(r"\\mid|(?<!\\)\|")
+
+
 def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: frozenset,
                         table: MatrixScope | None, seconds: float) -> tuple[str, str | None, str, dict | None]:
-    r"""``v \sim \mathcal{N}(m, S)`` for a vector v the document's model makes random (a defined ``y := Cx + d``):
-    valid if E[v] = m and Cov[v] = S, both judged by the shared checker; invalid if either fails. A vector is
-    Gaussian when it is affine in Gaussian vectors, which is what the model's moments are of."""
+    r"""``v \sim \mathcal{N}(m, S)`` for a v the document's premises make random: a vector of its model (a
+    defined ``y := Cx + d``), or a scalar of a joint Gaussian premise; ``u \mid v \sim \mathcal{N}(m, S)`` for
+    such u and v. Valid if the mean and the covariance (the variance of a scalar) are m and S, both judged by
+    the shared checker; invalid if either fails. A vector is Gaussian (and its conditional law the Schur
+    complement's) when it is affine in Gaussian variables, which is what the premises' moments are of."""
     arguments = gaussian_parameters(rhs) or []
-    if not matrix or len(arguments) != 2:
+    joint = bool(table and table.joint) and not matrix
+    if not (matrix or joint) or len(arguments) != 2:
         return "not_checked", None, "a distribution statement the checker does not judge (not a Gaussian vector)", None
+    parts = _GIVEN.split(lhs, maxsplit=1)
+    target, given = parts[0].strip(), (parts[1].strip() if len(parts) == 2 else None)
+    bar = rf" \mid {given}" if given else ""
+    spread = r"\operatorname{Cov}" if matrix else r"\operatorname{Var}"
     try:
         def read(tex):
-            return _promoting(lambda scope: parse(tex, matrix=True, model_hint=hint, seen=set(), constants=constants,
-                                                  table=scope), table, True)
+            return _promoting(lambda scope: parse(tex, matrix=matrix, model_hint=hint, seen=set(), constants=constants,
+                                                  table=scope), table, matrix)
 
-        vector, mean, covariance = read(lhs), read(arguments[0]), read(arguments[1])
-        model, subst = matrix_model([vector], hint, table)
-        if not (_is_random(vector, model, subst) and _shape(vector) and _shape(vector)[1] == 1):
-            return ("not_checked", None, "a distribution statement of a vector the document's model does not make "
-                    "random", None)
-        if not _affine_in(vector.xreplace(subst), set(model.means)):
-            return ("not_checked", None, "a distribution statement of a vector that is not affine in the model's "
-                    "Gaussian vectors (then it need not be Gaussian)", None)
-        moments = (_factorised(MatrixExpectation(vector.xreplace(subst), model).doit(), table, True),
-                   _factorised(MatrixCovariance(vector.xreplace(subst), vector.xreplace(subst), model).doit(),
-                               table, True))
+        values = [read(t) for t in [target] + ([given] if given else [])]
+        if matrix:
+            model, subst = matrix_model(values, hint, table)
+            randoms = set(model.means)
+            if not (_is_random(values[0], model, subst) and _shape(values[0]) and _shape(values[0])[1] == 1):
+                return ("not_checked", None, "a distribution statement of a vector the document's model does not "
+                        "make random", None)
+            stacked = _stacked_blocks(values[0])
+            affine = all(_affine_in(v.xreplace(subst), randoms) for v in values[1:] + (stacked or values[:1]))
+        else:
+            variables = {v for value in values for v in value.atoms(GaussianVariable)}
+            if not values[0].atoms(GaussianVariable):
+                return ("not_checked", None, "a distribution statement of a scalar the document's premises do not "
+                        "make random", None)
+            affine = all(sp.Poly(v, *variables).total_degree() <= 1 for v in values) if all(
+                v.is_polynomial(*variables) for v in values) else False
+        if not affine:
+            return ("not_checked", None, "a distribution statement of a variable that is not affine in the "
+                    "premises' Gaussian variables (then it need not be Gaussian)", None)
+        if matrix and not given and stacked:  # (x; z): the blocks' means, and their covariances by pairs
+            blocks = [b.xreplace(subst) for b in stacked]
+            moments = (sp.BlockMatrix([[MatrixExpectation(b, model).doit()] for b in blocks]),
+                       sp.BlockMatrix([[MatrixCovariance(a, b, model).doit() for b in blocks] for a in blocks]))
+        elif matrix and not given:
+            u = values[0].xreplace(subst)
+            moments = (MatrixExpectation(u, model).doit(), MatrixCovariance(u, u, model).doit())
+        else:
+            moments = (read(rf"\mathbb{{E}}\left[{target}{bar}\right]"), read(rf"{spread}\left[{target}{bar}\right]"))
+        moments = tuple(_factorised(m, table, True) for m in moments) if matrix else moments
+        mean, covariance = read(arguments[0]), read(arguments[1])
     except Unparsed as exc:
         return "not_checked", None, f"unparsed: {exc.reason}: {exc.fragment}", None
-    verdicts = [_check_parsed(moment, _match_zero(value, moment), _context(True, Reading(), table), seconds)
+    verdicts = [_check_parsed(moment, _match_zero(value, moment), _context(matrix, Reading(), table), seconds)
                 for moment, value in zip(moments, (mean, covariance))]
-    names = ("the mean", "the covariance")
+    names = ("the mean", "the covariance" if matrix else "the variance")
+    source = "the model" if matrix else "the premises"
     for (status, method, message, example), name in zip(verdicts, names):
         if status == "invalid":
-            return status, method, f"{name} is not the one the model gives: {message}", example
+            return status, method, f"{name} is not the one {source} give{'s' if matrix else ''}: {message}", example
     if all(v[0] == "valid" for v in verdicts):
         methods = {v[1] for v in verdicts}
         return "valid", "symbolic" if methods == {"symbolic"} else "numeric", \
-            f"the model's mean and covariance: {verdicts[0][2]}; {verdicts[1][2]}", None
+            f"the mean and {names[1]} {source} give{'s' if matrix else ''}: {verdicts[0][2]}; {verdicts[1][2]}", None
     return "not_checked", None, next(v[2] for v in verdicts if v[0] == "not_checked"), None
+
+
+def _stacked_blocks(value) -> list | None:
+    """The blocks of a stacked vector ``(x; z)`` (a column of blocks), None for any other value."""
+    if isinstance(value, sp.BlockMatrix) and value.blocks.shape[1] == 1 and value.blocks.shape[0] > 1:
+        return list(value.blocks)
+    return None
 
 
 def _affine_in(value, randoms: set) -> bool:
@@ -671,6 +708,9 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
             else:
                 unusable.append((f"it uses {lhs}, defined on line {line}, whose name the checker cannot read "
                                  f"({exc.reason})", True))
+            continue
+        if left == sp.E and lhs.strip() == "e" and _value_stands_for_the_name(lhs, rhs, matrix, read):
+            usable.append((lhs, rhs, line))  # the notes' own e (a residual), not Euler's number
             continue
         key = left.base if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0 else left
         known = isinstance(key, sp.Basic) and key in context.definitions

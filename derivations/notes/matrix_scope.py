@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["MatrixName", "MatrixScope", "key_of", "gaussian_arguments", "gaussian_parameters", "IDENTITY",
+__all__ = ["MatrixName", "JointGaussian", "MatrixScope", "matrix_entries", "key_of", "gaussian_arguments", "gaussian_parameters", "IDENTITY",
            "PROFILE_VECTORS", "PROFILE_SIZES", "read_matrix_scope"]
 
 #: the profile's own names and their sizes (``derivations.linear_gaussian``: x, mu of size p; y, b, epsilon of
@@ -49,6 +49,18 @@ class MatrixName:
 
 
 @dataclass(frozen=True)
+class JointGaussian:
+    r"""Scalar variables the document makes jointly Gaussian with a stacked premise
+    ``\begin{pmatrix} x \\ y \end{pmatrix} \sim \mathcal{N}(\begin{pmatrix} \mu_x \\ \mu_y \end{pmatrix},
+    \begin{pmatrix} \sigma_x^2 & \rho\sigma_x\sigma_y \\ \rho\sigma_x\sigma_y & \sigma_y^2 \end{pmatrix})``:
+    their keys (as the parser spells them), the TeX of their means and the rows of their covariance."""
+
+    variables: tuple[str, ...]
+    means: tuple[str, ...]
+    covariance: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class MatrixScope:
     """The document's matrix names (:class:`MatrixName`), its random vectors ``(vector, mean or None for 0,
     covariance or "I")``, its model equations ``(vector, right side)`` and its factorisations ``(matrix,
@@ -66,6 +78,12 @@ class MatrixScope:
     #: (letter, matrix, "column" or "diagonal"): the prose's names for a matrix's columns (``the columns
     #: $q_1, \dots, q_p$ of $Q$``) or diagonal entries (``$D$ is diagonal with $d_1, \dots, d_p$``)
     parts: tuple[tuple[str, str, str], ...] = ()
+    #: scalar variables made jointly Gaussian by a stacked premise (:class:`JointGaussian`)
+    joint: tuple[JointGaussian, ...] = ()
+
+    def joint_of(self, key: str) -> JointGaussian | None:
+        """The joint Gaussian premise that makes the scalar ``key`` random, None if none does."""
+        return next((j for j in self.joint if key in j.variables), None)
 
     def part(self, letter: str) -> tuple[str, str] | None:
         """(matrix, "column" or "diagonal") if ``letter`` with an index names a part of a matrix, else None."""
@@ -89,7 +107,7 @@ class MatrixScope:
         return any(_mention(key).search(tex if _is_macro(key) else letters) for key in keys)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.random or self.derived or self.built or self.sizes or self.parts)
+        return bool(self.names or self.random or self.derived or self.built or self.sizes or self.parts or self.joint)
 
 
 _ACCENT = re.compile(r"^\\(hat|bar|tilde|widehat|widetilde|overline|check)\s*")
@@ -192,6 +210,7 @@ class _Builder:
         self.derived: list[tuple[str, str]] = []
         self.built: list[tuple[str, str]] = []
         self.orthogonal: set[str] = set()
+        self.joint: list[JointGaussian] = []
 
     def size(self, key: str) -> tuple[str, str] | None:
         if key in PROFILE_SIZES:
@@ -269,6 +288,26 @@ class _Builder:
         self.random.append((vector, mean, covariance))
         return True
 
+    def joint_distribution(self, lhs: str, rhs: str) -> bool:
+        r"""A stacked premise of scalars, ``(x; y) \sim \mathcal{N}((\mu_x; \mu_y), C)``: names on the left
+        side, as many means, a square covariance whose entries are scalar (no capital letter: not blocks)."""
+        variables, arguments = matrix_entries(lhs), gaussian_parameters(rhs)
+        if variables is None or arguments is None or len(arguments) != 2:
+            return False
+        means, covariance = matrix_entries(arguments[0]), matrix_entries(arguments[1])
+        keys = [key_of(row[0]) if len(row) == 1 else None for row in variables]
+        size = len(keys)
+        if None in keys or len(set(keys)) != size or size < 2 or means is None or covariance is None or \
+                [len(row) for row in means] != [1] * size or [len(row) for row in covariance] != [size] * size:
+            return False
+        entries = [entry for row in covariance for entry in row] + [row[0] for row in means]
+        if any(re.search(r"(?<!\\)[A-Z]|\\[A-Z]", re.sub(r"\\(?:mathcal|mathbb|mathbf)\s*\{?\s*[A-Z]", "", e))
+               for e in entries) or any(key in self.names for key in keys):
+            return False  # blocks of a partitioned vector, or a vector the scope sizes
+        self.joint.append(JointGaussian(tuple(keys), tuple(row[0] for row in means),
+                                        tuple(tuple(row) for row in covariance)))
+        return True
+
     def structure(self, lhs: str, rhs: str) -> bool:
         """``Q^\\top Q = I``: Q orthogonal."""
         if not IDENTITY.match(rhs):
@@ -329,7 +368,7 @@ class _Builder:
 
     def scope(self, lines: list[int]) -> MatrixScope:
         return MatrixScope(tuple(self.names.values()), tuple(self.random), tuple(self.derived), tuple(self.built),
-                           tuple(lines), parts=self.parts())
+                           tuple(lines), parts=self.parts(), joint=tuple(self.joint))
 
 
 def read_matrix_scope(premises: list[tuple[int, str, str, str]], prose: str) -> tuple[MatrixScope, set[int]]:
@@ -339,12 +378,26 @@ def read_matrix_scope(premises: list[tuple[int, str, str, str]], prose: str) -> 
     builder = _Builder(prose)
     applied: set[int] = set()
     passes = (("=", builder.structure), ("=", builder.factorisation), ("=", builder.model_equation),
-              ("sim", builder.distribution))
+              ("sim", builder.joint_distribution), ("sim", builder.distribution))
     for relation, read in passes:
         for index, (_, lhs, rel, rhs) in enumerate(premises):
             if index not in applied and rel == relation and read(lhs, rhs):
                 applied.add(index)
     return builder.scope(sorted(premises[k][0] for k in applied)), applied
+
+
+_MATRIX = re.compile(r"^(?:\\left\s*[(\[]\s*)?\\begin\{(?P<env>[pbB]?matrix)\}(?P<body>.*)\\end\{(?P=env)\}"
+                     r"(?:\s*\\right\s*[)\]])?$", re.DOTALL)
+
+
+def matrix_entries(tex: str) -> list[list[str]] | None:
+    r"""The entries of ``\begin{pmatrix} a & b \\ c & d \end{pmatrix}`` by rows (TeX, stripped), None if ``tex``
+    is not one matrix environment (a nested one included)."""
+    found = _MATRIX.match(tex.strip())
+    if not found or "\\begin" in found.group("body"):
+        return None
+    rows = [row for row in re.split(r"\\\\", found.group("body")) if row.strip()]
+    return [[entry.strip() for entry in row.split("&")] for row in rows] or None
 
 
 def _is_macro(key: str) -> bool:

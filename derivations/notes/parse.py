@@ -56,12 +56,12 @@ from .. import linear_gaussian as lg
 from .. import partitioned as pt
 from ..density import gaussian_density
 from ..normal_form import DiagonalMatrixSymbol, LowerTriangularMatrixSymbol, OrthogonalMatrixSymbol
-from ..expectation import Covariance, Expectation, Variance
+from ..expectation import Covariance, Expectation, UnsupportedExpectation, Variance
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation, gaussian_model
 from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
-__all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "is_unknown_letter", "Reading", "parse", "normalise",
+__all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "GaussianVariable", "is_unknown_letter", "Reading", "parse", "normalise",
            "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
 
 
@@ -82,6 +82,14 @@ class LetterAddedToMatrix(Unparsed):
         super().__init__(fragment, "a matrix added to a scalar")
         self.name = name
         self.shape = shape
+
+
+class GaussianVariable(sp.Symbol):
+    """A scalar the document makes jointly Gaussian with others (a stacked premise, :class:`.JointGaussian`): a
+    real variable of its own, never the sample's x_i; E, Var and Cov of it follow the premise."""
+
+    def __new__(cls, name: str):
+        return super().__new__(cls, name, real=True)
 
 
 class Undetermined(Unparsed):
@@ -638,6 +646,8 @@ class _Builder(lark.Transformer):
         accent, _, plain = base.rpartition(":")
         if self.mean is not None and plain == self.mean:  # the notes' own name for the mean (theta)
             plain = "mu"
+        if self.table and not accent and self.table.joint_of(plain + (f"_{sub}" if sub else "")):
+            return GaussianVariable(plain + (f"_{sub}" if sub else ""))
         if self.matrix_mode:
             value = self._matrix_symbol(accent, plain, sub, name)
             if value is not None:
@@ -981,6 +991,9 @@ class _Builder(lark.Transformer):
         if op.data.get("subs") and not _DATA_SUBSCRIPT.fullmatch(op.data["subs"][0]):
             raise Undetermined(f"{op.tex}_{{{op.data['subs'][0]}}}", f"{kind} over what is written under it "
                                "(a distribution or a variable): not modelled")
+        joint = self._joint_of(args)
+        if joint is not None:
+            return self._joint_moment(kind, args, group.seps, joint, op)
         if any(s == "|" for s in group.seps):
             if self.matrix_mode and kind in ("E", "Var", "Cov") and group.seps == ["|"] and \
                     all(_is_matrix(a) for a in args):
@@ -1012,6 +1025,65 @@ class _Builder(lark.Transformer):
         if kind == "Cov" and len(args) == 2:
             return Covariance(args[0], args[1])
         raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+
+    def _joint_of(self, args):
+        """The joint Gaussian premise of the scalar variables under a moment, None if there are none; a moment
+        of variables of two premises is not modelled."""
+        variables = {v for a in args if isinstance(a, sp.Basic) for v in a.atoms(GaussianVariable)}
+        if not variables:
+            return None
+        joints = {self.table.joint_of(v.name) for v in variables}
+        if len(joints) != 1:
+            raise Undetermined(", ".join(sorted(v.name for v in variables)), "variables of two joint Gaussian "
+                               "premises under one moment: how they depend on each other is not stated")
+        return joints.pop()
+
+    def _joint_moment(self, kind: str, args: list, seps: list, joint, op: _Op):
+        r"""E, Var, Cov of polynomials in jointly Gaussian scalars (Isserlis, with the premise's mean and
+        covariance), and E[u | v], Var[u | v] of affine u, v: the ``conditional`` derivation's results (Schur
+        complement) with the moments of u and v, at v as observed."""
+        from ..expectation import joint_gaussian_moments
+        from ..partitioned import conditional_moments
+
+        variables = tuple(GaussianVariable(key) for key in joint.variables)
+        means = tuple(self._premise_value(tex) for tex in joint.means)
+        covariance = tuple(tuple(self._premise_value(tex) for tex in row) for row in joint.covariance)
+        parameters = set().union(*(v.free_symbols for v in means + sum(covariance, ())))
+        unknown = {u for a in args for u in _unknown_letters(a) if u not in parameters and u not in variables
+                   and not (isinstance(u, sp.Symbol) and u.name in self.constants)}
+        if unknown:
+            names = ", ".join(sorted(map(str, unknown)))
+            raise Undetermined(f"{op.tex}[..{names}..]", f"{names} under {kind}: a constant or a random variable? "
+                               "the notes do not say")
+        expect, variance, covariance_of = joint_gaussian_moments(variables, means, covariance)
+        try:
+            if "|" not in seps:
+                if kind == "E" and len(args) == 1:
+                    return expect(args[0])
+                if kind in ("Var", "Cov") and len(args) == 1:
+                    return variance(args[0])
+                if kind == "Cov" and len(args) == 2:
+                    return covariance_of(*args)
+                raise Unparsed(op.tex, f"{kind} with {len(args)} arguments")
+            bar = seps.index("|") + 1
+            targets, given = args[:bar], args[bar:]
+            if len(targets) != 1 or kind not in ("E", "Var") or \
+                    not all(_degree_in(a, variables) <= 1 for a in targets + given):
+                raise Unparsed(op.tex + "[..|..]", "a conditional moment other than E or Var of an affine function "
+                               "of jointly Gaussian variables")
+            u, v = sp.ImmutableMatrix([targets[0]]), sp.ImmutableMatrix(given)
+            mean, cov = conditional_moments(v.applyfunc(expect), u.applyfunc(expect),
+                                            sp.ImmutableMatrix(len(given), len(given),
+                                                               lambda r, c: covariance_of(given[r], given[c])),
+                                            sp.ImmutableMatrix(len(given), 1, lambda r, c: covariance_of(given[r], u[0])),
+                                            sp.ImmutableMatrix([[variance(u[0])]]), v)
+            return (mean if kind == "E" else cov).doit()[0, 0]
+        except UnsupportedExpectation as exc:
+            raise Unparsed(op.tex, str(exc)) from None
+
+    def _premise_value(self, tex: str):
+        """A mean or covariance entry of a joint Gaussian premise, read as a scalar of the notes."""
+        return parse(tex, table=self.table, constants=self.constants, reading=self.reading)
 
     def _conditional_moment(self, kind: str, target, given, op: _Op):
         """E[u | v] and Cov[u | v] of jointly Gaussian vectors of the model: the results of the ``conditional``
@@ -1370,6 +1442,14 @@ def _unknown_letters(value) -> set:
         {a for a in indexed if a.base != x}
 
 
+def _degree_in(value, variables) -> int:
+    """The degree of a scalar expression as a polynomial in ``variables`` (a large number if it is not one)."""
+    try:
+        return sp.Poly(value, *variables).total_degree()
+    except sp.PolynomialError:
+        return 1_000
+
+
 def _scalar(value):
     """An explicit 1 x 1 matrix as its entry (e.g. a quadratic form inside exp); anything else unchanged."""
     if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
@@ -1663,7 +1743,8 @@ def parse(tex: str, matrix: bool = False, identity_size=None, model_hint: str = 
         raise Unparsed(text, f"not understood ({type(exc).__name__})") from None
     numeric_blocks = bool(re.search(r"\\Sigma\s*_\s*\{?\s*(11|12|21|22)", text))
     builder = _Builder(matrix, identity_size if identity_size is not None else _dimension, model_hint,
-                       numeric_blocks, density, inner, mean, reading, seen, constants, table if matrix else None)
+                       numeric_blocks, density, inner, mean, reading, seen, constants,
+                       table if matrix else MatrixScope(joint=table.joint) if table and table.joint else None)
     try:
         value = builder.transform(tree)
         if not inner:
