@@ -155,3 +155,40 @@ def test_a_second_distribution_of_a_variable_after_an_assumption_cue_stays_a_pre
     path = tmp_path / "pair.md"
     path.write_text(text, encoding="utf-8")
     assert check_document(path).results[-1].role == "premise"
+
+
+SCALAR_KALMAN = r"""# One update
+
+$$
+s \sim \mathcal{N}(m, P), \qquad v \sim \mathcal{N}(0, Q), \qquad o = Hs + v
+$$
+
+$$
+\operatorname{Cov}[s \mid o] = P - PH^\top\left(HPH^\top + Q\right)^{-1}HP
+$$
+
+For a number example take $H = 1$, and
+
+$$
+P = 4, \qquad Q = 1
+$$
+
+$$
+\operatorname{Cov}[s \mid o] = 4 - \frac{16}{4 + 1}
+$$
+
+$$
+\operatorname{Cov}[s \mid o] = 4 - \frac{4}{4 + 1}
+$$
+"""
+
+
+def test_a_value_given_in_a_sentence_holds_from_there_on(tmp_path):
+    path = tmp_path / "kalman.md"
+    path.write_text(SCALAR_KALMAN, encoding="utf-8")
+    results = check_document(path).results
+    assert [r.verdict for r in results[-2:]] == ["valid", "invalid"]  # the lost square of P^2 H^2
+    # without a sentence that gives the value, H stays a symbol: the numbers are not judged
+    path.write_text(SCALAR_KALMAN.replace("take $H = 1$", "where $H = 1$ would be a special case"),
+                    encoding="utf-8")
+    assert check_document(path).results[-1].verdict == "not_checked"

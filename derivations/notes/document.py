@@ -327,7 +327,34 @@ def read_roles(extraction: Extraction, steps: list[ExtractedStep]) -> tuple[list
             scope.applied.append(next(p for p in scope.premises if (p[0], p[1]) == (step.line, step.tex)))
     applied_lines = {(line, tex) for line, tex, _ in scope.applied}
     scope.premises = [p for p in scope.premises if (p[0], p[1]) not in applied_lines]
+    used_before = {}  # each name of the displayed math, with the first line it is used on
+    for step in steps:
+        for name in _names_in(step.lhs) | _names_in(step.rhs):
+            used_before.setdefault(name, step.line)
+    given = [s for s in extraction.inline_steps if s not in steps and _value_given_in_a_sentence(s, lines, used_before)]
+    scope.definitions = sorted(scope.definitions + [(s.line, name_of(s.lhs), s.lhs, s.rhs) for s in given],
+                               key=lambda d: d[0])
     return statements, scope
+
+
+_SIZES_AND_INDICES = {"n", "N", "k", "K", "p", "q", "d", "m", "i", "j", "t", "x", "X"}
+#: a sentence that gives values: "take $H = 1$", "we observe $o = 3$", "with $r = 0$"
+_VALUE_CUES = re.compile(r"\b(?:take|taking|let|set|setting|with|observe[sd]?|suppose|assume|given|choose|plug)\b"
+                         r"|取|设|令|观测", re.IGNORECASE)
+
+
+def _value_given_in_a_sentence(step: ExtractedStep, lines: list[str], used_before: dict[str, int]) -> bool:
+    r"""Whether an inline ``$H = 1$`` gives a value to a name of the document's displayed math used before it
+    (not a size or an index), in a sentence that says so ("take", "we observe", "with"): then it holds from
+    there on, like a displayed value."""
+    name = name_of(step.lhs)
+    if step.relation != "=" or name is None or used_before.get(name, step.line + 1) > step.line or \
+            name in _SIZES_AND_INDICES or not _is_value(step.rhs) or not 1 <= step.line <= len(lines):
+        return False
+    line = lines[step.line - 1]
+    at = line.find(step.lhs.strip())
+    sentence = re.split(r"[.;:!?。；：]\s", line[:at] if at >= 0 else line)[-1]
+    return bool(_VALUE_CUES.search(re.sub(r"\$[^$]*\$", " ", sentence)))
 
 
 _ASSUMING = re.compile(r"\b(?:suppose|assum\w*|instead|now let)\b|假设", re.IGNORECASE)
