@@ -19,6 +19,9 @@ from derivations.core import Step
 from derivations.limits import (MEMORY_LIMIT, Budget, Pool, StepTimeout, Task, run_tasks, time_limit)
 from derivations.notes import check_file
 
+#: these tests measure CPU time against limits and load the cores on purpose: run alone (README, .ci/run)
+pytestmark = pytest.mark.serial
+
 #: A real step of the corpus that takes about 0.7 s of CPU (a 2 x 2 block inverse with matrix entries).
 BLOCK_INVERSE = (r"\begin{equation}" "\n"
                  r"\begin{pmatrix}\Lambda + A^{T}LA & -A^{T}L \\ -LA & L\end{pmatrix}^{-1} = "

@@ -315,3 +315,111 @@ def test_spacing_between_the_arguments_of_a_distribution():
     assert applied == {0} and table.random == (("s", "m", "P"),)
     assert judge_pair(r"\operatorname{Cov}[Hs + r]", r"HPH^\top", table=table)[0] == "valid"
     assert judge_pair(r"\operatorname{Cov}[Hs + r]", r"HPH", table=table)[0] == "invalid"
+
+
+WHITENING = r"""Any such matrix has an eigendecomposition
+
+$$
+\Sigma = U \Lambda U^\top
+$$
+
+where $U$ is orthogonal and $\Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_d)$ is diagonal.
+
+$$
+U^\top U = I
+$$
+
+$$
+\Lambda^{-1/2} \Lambda \Lambda^{-1/2} = I
+$$
+
+$$
+\Lambda^{-1/2} \Lambda \Lambda^{-1/2} = \Lambda
+$$
+
+$$
+\log\det\Sigma = \sum_{i=1}^{d} \log\lambda_i
+$$
+
+$$
+\log\det\Sigma = 2\sum_{i=1}^{d} \log\lambda_i
+$$
+
+Take
+
+$$
+\Sigma = \begin{pmatrix} 2 & 1 \\ 1 & 2 \end{pmatrix}
+$$
+
+$$
+\Sigma^{-1} = \frac{1}{3} \begin{pmatrix} 2 & -1 \\ -1 & 2 \end{pmatrix}
+$$
+
+$$
+\Sigma^{-1} = \frac{1}{3} \begin{pmatrix} 2 & 1 \\ 1 & 2 \end{pmatrix}
+$$
+"""
+
+
+def test_a_diagonal_matrix_written_as_diag_its_powers_and_entries(tmp_path):
+    r"""``$\Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_d)$`` makes Lambda diagonal with the entries
+    lambda_i; its half powers are its entries' (a diagonal matrix with positive entries); a d as the limit of
+    a sum in matrix notes is the dimension. Each with a mutation."""
+    path = tmp_path / "whitening.md"
+    path.write_text(WHITENING, encoding="utf-8")
+    results = check_document(path).results
+    assert results[0].role == "premise" and "applied" in results[0].message
+    verdicts = [r.verdict for r in results if r.role == "assertion"]
+    assert verdicts == ["valid", "invalid", "valid", "invalid", "valid", "invalid"]
+
+
+def test_a_step_in_numbers_is_not_set_aside_by_a_premise_about_its_names(tmp_path):
+    r"""Sigma = U Lambda U^T (recorded) cannot make a false fact about the numbers given to Sigma true."""
+    text = WHITENING.replace("where $U$ is orthogonal", "where $U$ is a matrix")  # not applied: a premise only
+    path = tmp_path / "numbers.md"
+    path.write_text(text, encoding="utf-8")
+    results = check_document(path).results
+    assert [r.verdict for r in results[-2:]] == ["valid", "invalid"]
+
+
+def test_an_index_letter_added_to_a_vector_is_a_vector(tmp_path):
+    text = ("Let\n\n$$\nz \\sim \\mathcal{N}(0, I)\n$$\n\nand\n\n$$\ny := m + L z\n$$\n\n"
+            "$$\n\\mathbb{E}[y] = m + L\\,\\mathbb{E}[z] = m\n$$\n\n$$\n\\mathbb{E}[y] = 2m\n$$\n")
+    path = tmp_path / "shift.md"
+    path.write_text(text, encoding="utf-8")
+    assert [r.verdict for r in check_document(path).results[-3:]] == ["valid", "valid", "invalid"]
+
+
+UP_TO_A_CONSTANT = r"""The conditional density is
+
+$$
+p(x_a \mid x_b) \propto p(x_a, x_b)
+$$
+
+Collecting the terms in $x_a$:
+
+$$
+(x_a-\mu_a)^\top\Lambda_{aa}(x_a-\mu_a) + 2(x_a-\mu_a)^\top\Lambda_{ab}(x_b-\mu_b) = x_a^\top\Lambda_{aa}x_a - 2x_a^\top\left(\Lambda_{aa}\mu_a - \Lambda_{ab}(x_b-\mu_b)\right) + \text{const}
+$$
+
+$$
+(x_a-\mu_a)^\top\Lambda_{aa}(x_a-\mu_a) + 2(x_a-\mu_a)^\top\Lambda_{ab}(x_b-\mu_b) = x_a^\top\Lambda_{aa}x_a - 2x_a^\top\left(\Lambda_{aa}\mu_a + \Lambda_{ab}(x_b-\mu_b)\right) + \text{const}
+$$
+
+$$
+(x_a-\mu_a)^\top\Lambda_{aa}(x_a-\mu_a) = x_a^\top\Lambda_{aa}x_a + \text{const}
+$$
+"""
+
+
+def test_equal_up_to_a_constant_in_the_variable_of_the_conditional_density(tmp_path):
+    r"""``a = b + \text{const}``: a - b free of x_a, the variable of the last conditional density p(x_a | ..); the
+    sign slip in the linear term and a dropped linear term are caught."""
+    path = tmp_path / "const.md"
+    path.write_text(UP_TO_A_CONSTANT, encoding="utf-8")
+    results = check_document(path).results
+    assert [r.verdict for r in results[-3:]] == ["valid", "invalid", "invalid"], [r.message for r in results[-3:]]
+    assert "up to a term free of x_a" in results[-3].message
+    # no conditional density before it: the variable is not named, so not checked
+    path.write_text(UP_TO_A_CONSTANT.split("Collecting")[1], encoding="utf-8")
+    assert {r.verdict for r in check_document(path).results} == {"not_checked"}

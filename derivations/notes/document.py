@@ -174,8 +174,9 @@ class Scope:
         """(line, tex) of the applied structures and factorisations that speak of a name the step uses, if the
         step also uses a letter neither the profile nor the document's scope knows (the eigenvalues d_k of
         Sigma = Q D Q^T: what the prose says of them may make it hold)."""
-        used = _tokens(step.lhs + " " + step.rhs)
+        used = _tokens(_DIMENSION_LIMIT.sub(r"\1 ", step.lhs + " " + step.rhs))
         known = {entry.key.split("_")[0] for entry in self.matrix.names} | _PROFILE_LETTERS | {
+            letter for letter, _, _ in self.matrix.parts} | {
             name.split("_")[0] for line, name, _, _ in self.definitions if line <= step.line}
         unknown = {t.lstrip("\\") for t in used if re.fullmatch(r"[a-z]|\\[a-z]+", t)} - known - _OPERATOR_WORDS
         if not unknown:
@@ -194,16 +195,27 @@ class Scope:
                     names.append(("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else ""))
         return [name for name in names if name in {d[1] for d in self.definitions if _is_value(d[3])}]
 
+    def _only_numbers(self, step: ExtractedStep, used: set[str]) -> bool:
+        r"""Whether every name the step uses has been given numbers before it (``\Sigma`` a matrix of numbers):
+        then the step is a fact about numbers, which no premise about the names can change."""
+        valued = {name for line, name, _, rhs in self.definitions if line <= step.line and _is_value(rhs)}
+        names = {t for t in used if t.lstrip("\\") not in _OPERATOR_WORDS and t not in _NOT_NAMES}
+        return bool(names) and names <= valued
+
     def premises_for(self, step: ExtractedStep) -> list[tuple[int, str]]:
         """(line, tex) of the premises before the step that speak of a name it uses. A distribution (``\\sim``)
         says nothing of values, only of expectations and densities: it counts only for a step that takes one."""
         text = step.lhs + " " + step.rhs
         used = _tokens(text)
+        if self._only_numbers(step, used):
+            return []
         random = bool(_RANDOM_OPERATORS.search(text))
         return [(line, tex) for line, tex, names in self.premises
                 if line <= step.line and names & used and (random or r"\sim" not in tex)]
 
 
+#: the dimension d as the upper limit of a sum or product (``\\sum_{i=1}^{d}``): not a name of the notes
+_DIMENSION_LIMIT = re.compile(r"(\\(?:sum|prod)\s*_\s*\{[^{}]*\}\s*\^\s*)\{?\s*[dD]\s*\}?")
 #: lowercase letters the notation profile gives a meaning (vectors, indices, sizes, constants)
 _PROFILE_LETTERS = {"x", "y", "b", "mu", "sigma", "epsilon", "varepsilon", "i", "j", "k", "n", "m", "p", "q", "t",
                     "pi", "e"}

@@ -30,9 +30,9 @@ from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
 from .matrix_scope import MatrixName, MatrixScope, gaussian_parameters, key_of
-from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable, LetterAddedToMatrix, Reading, Undetermined, Unparsed,
-                    is_unknown_letter, looks_like_matrix, matrix_model, parse, table_factorisations,
-                    table_symmetric)
+from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable, LetterAddedToMatrix, Reading,
+                    Undetermined, Unparsed, is_unknown_letter, looks_like_matrix, matrix_model, parse,
+                    table_factorisations, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
@@ -236,7 +236,8 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
                seconds: float = STEP_TIME_LIMIT, density: str | None = None,
                mean: str | None = None, constants: frozenset = frozenset(),
                definitions: tuple = (), renames: tuple = (),
-               table: MatrixScope | None = None, data: tuple = ()) -> tuple[str, str | None, str, dict | None]:
+               table: MatrixScope | None = None, data: tuple = (),
+               conditional: str | None = None) -> tuple[str, str | None, str, dict | None]:
     r"""(verdict, method, message, counterexample) for the step ``lhs relation rhs``. ``chain_text`` (all
     of the chain's LaTeX) decides scalar or matrix mode; by default the step's own text. ``density``: the
     ``p(..)`` a bare ``p`` refers to (see :func:`density_referents`); by default the last one in the step.
@@ -247,13 +248,21 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     document's name, the profile's name) from the distribution premises the profile models (``X`` -> ``x``,
     ``m`` -> ``\mu``), applied after the definitions. ``table``: in matrix notes, what the document's premises
     say its vectors and matrices are (:mod:`.matrix_scope`). ``data``: the observations the notes give
-    (``x = (1, 3, 4, 8)``), (line, values): a number computed from the data is judged at them.
+    (``x = (1, 3, 4, 8)``), (line, values): a number computed from the data is judged at them. ``conditional``:
+    the last conditional density ``p(v | ..)`` written before the step, whose v a step ``a = b + \text{const}``
+    is taken in when its chain does not start with a density.
 
     Notation with more than one plausible reading (:class:`.parse.Reading`) is judged under each: valid or
     invalid only if all of them agree, else not checked, naming the readings."""
     if relation == "propto":
         return _judge_proportional(lhs, rhs, chain_text if chain_text is not None else lhs, seconds, density, mean,
                                    constants, definitions, renames, table)
+    constant = _ADDITIVE_CONSTANT.search(rhs) if relation == "=" else None
+    if constant:  # a = b + const: a - b does not depend on the variable
+        chain = chain_text if chain_text is not None else lhs
+        named = chain if _PROPORTIONAL_IN.match(_renamed(chain, renames)) else conditional
+        return _judge_proportional(lhs, rhs[:constant.start()], chain, seconds, density, mean, constants,
+                                   definitions, renames, table, additive=True, variables_text=named)
     if relation not in ("=", "sim"):
         return "not_checked", None, _NOT_EQUALITIES.get(relation, f"relation {relation!r} is not checked"), None
     chain_text = chain_text if chain_text is not None else f"{lhs} = {rhs}"
@@ -389,19 +398,27 @@ def _is_random(value, model, subst) -> bool:
     return bool(value.free_symbols & (set(model.means) | set(subst)))
 
 
+#: ``+ \text{const}`` at the end of a side: equal up to a term free of the variable
+_ADDITIVE_CONSTANT = re.compile(r"\s*\+\s*\\(?:text|mathrm|operatorname)\s*\{\s*(?:const|constant)\.?\s*\}\s*$")
+
+
 def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, density: str | None,
                         mean: str | None, constants: frozenset, definitions: tuple,
-                        renames: tuple, table: MatrixScope | None = None) -> tuple[str, str | None, str, dict | None]:
+                        renames: tuple, table: MatrixScope | None = None, additive: bool = False,
+                        variables_text: str | None = None) -> tuple[str, str | None, str, dict | None]:
     r"""``lhs \propto rhs`` as a function of the variables of the density the chain starts with
     (``p(x_a | x_b) \propto ...``: x_a): valid if the ratio lhs / rhs does not depend on them, i.e. if
     lhs(v) rhs(w) = lhs(w) rhs(v) for any two values v, w (judged by the shared checker, so with the same proof
     or randomised test as any equality); invalid with a counterexample if it does. Not checked when the chain
-    does not start with a density, so that the variable is not clear."""
+    does not start with a density, so that the variable is not clear. ``additive``: ``lhs = rhs + const``, valid
+    if lhs - rhs does not depend on the variables (those of the density ``variables_text`` starts with, if
+    given), lhs(v) - rhs(v) = lhs(w) - rhs(w)."""
     chain_text = _renamed(chain_text, renames)
-    found = _PROPORTIONAL_IN.match(chain_text)
+    found = _PROPORTIONAL_IN.match(_renamed(variables_text, renames) if variables_text else chain_text)
+    relation = "equal up to a constant" if additive else "proportional (\\propto)"
     if not found or not found.group("variables").strip():
-        return "not_checked", None, ("proportional (\\propto) in a variable the notes do not name (the chain does "
-                                     "not start with a density p(..)), not checked"), None
+        return "not_checked", None, (f"{relation} in a variable the notes do not name (the chain does not start "
+                                     "with a density p(..)), not checked"), None
     matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(chain_text))
     hint = _model_hint(chain_text)
     lhs, rhs = _renamed(lhs, renames), _renamed(rhs, renames)
@@ -431,17 +448,24 @@ def _judge_proportional(lhs: str, rhs: str, chain_text: str, seconds: float, den
     def at(side, values):
         return side.xreplace(values) if isinstance(side, sp.Basic) else side
     try:
-        cross_left = at(left, first) * at(right, second)
-        cross_right = at(left, second) * at(right, first)
+        if additive:
+            cross_left = at(left, first) - at(right, first)
+            cross_right = at(left, second) - at(right, second)
+        else:
+            cross_left = at(left, first) * at(right, second)
+            cross_right = at(left, second) * at(right, first)
     except Exception as exc:  # shapes that do not multiply
-        return "not_checked", None, f"proportional (\\propto): the sides could not be compared ({exc})", None
+        return "not_checked", None, f"{relation}: the sides could not be compared ({exc})", None
     names = ", ".join(v.strip() for v in found.group("variables").split(","))
     status, method, message, example = _check_parsed(cross_left, cross_right, _context(matrix, Reading(), table),
                                                     seconds)
+    what = "difference" if additive else "ratio"
     if status == "valid":
-        message = f"proportional in {names}: the ratio of the sides does not depend on it ({message})"
+        message = (f"{'equal up to a term free of' if additive else 'proportional in'} {names}: the {what} of the "
+                   f"sides does not depend on it ({message})")
     elif status == "invalid":
-        message = f"not proportional in {names}: the ratio of the sides changes with it ({message})"
+        message = (f"{'not equal up to a term free of' if additive else 'not proportional in'} {names}: the {what} "
+                   f"of the sides changes with it ({message})")
     return status, method, message, example
 
 
@@ -1009,6 +1033,18 @@ def _density_calls(tex: str) -> list[str]:
     return calls
 
 
+def conditional_referents(steps: list[ExtractedStep]) -> list[str | None]:
+    """For each step, the last conditional density ``p(v | ..)`` written in the file before it or in it (the
+    variable v a step ``= .. + \\text{const}`` is taken in)."""
+    referents, last = [], None
+    for step in steps:
+        for side in (step.lhs, step.rhs):
+            calls = [c for c in _density_calls(side) if re.search(r"\\mid|(?<!\\)\|", c)]
+            last = calls[-1] if calls else last
+        referents.append(last)
+    return referents
+
+
 def density_referents(steps: list[ExtractedStep]) -> list[str | None]:
     """For each step, the last density ``p(..)`` written with arguments in the file up to and including the
     step (in its chains' elements, in textual order): what a bare ``p`` in the step (``\\ln p``) refers to."""
@@ -1084,14 +1120,14 @@ def judge(step: ExtractedStep, seconds: float = STEP_TIME_LIMIT, density: str | 
 
 def _judge_task(lhs: str, rhs: str, relation: str, chain_text: str, seconds: float, density: str | None,
                 mean: str | None, constants: frozenset, definitions: tuple = (), renames: tuple = (),
-                table: MatrixScope | None = None, data: tuple = ()) -> tuple:
+                table: MatrixScope | None = None, data: tuple = (), conditional: str | None = None) -> tuple:
     """:func:`judge_pair` as a task (run in a worker, or inline): SymPy's cache is emptied first, so that the
     step's work, and so its verdict near a limit, does not depend on which steps this process judged before."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
     return judge_pair(lhs, rhs, relation, chain_text, seconds, density, mean, constants, definitions, renames, table,
-                      data)
+                      data, conditional)
 
 
 def _warm_up(pool: Pool | None, steps: list[ExtractedStep]) -> None:
@@ -1279,6 +1315,7 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     does not apply) is not checked: it may hold given the premise.
     """
     referents = density_referents(steps)
+    conditionals = conditional_referents(steps)
     mean = mean_name(steps)
     declarations = declared_constants(text) if text is not None else []
     budget = budget if isinstance(budget, Budget) or budget is None else Budget(budget)
@@ -1294,7 +1331,8 @@ def judge_steps(steps: list[ExtractedStep], seconds: float = STEP_TIME_LIMIT,
     used = {k: scope.definitions_for(steps[k]) for k in judged}
     tasks = [Task(_judge_task, (steps[k].lhs, steps[k].rhs, steps[k].relation, _chain_text(steps[k].chain), seconds,
                                 referents[k], mean, constants_before(declarations, steps[k].line), used[k],
-                                scope.renames_for(steps[k]), scope.matrix or None, scope.data_for(steps[k])),
+                                scope.renames_for(steps[k]), scope.matrix or None, scope.data_for(steps[k]),
+                                conditionals[k]),
                   seconds=hard) for k in judged]
     results: list[StepResult] = [
         StepResult(step, "not_checked", None, f"{statement.detail}: recorded, not judged", role=statement.role)

@@ -152,8 +152,10 @@ _KIND_WORDS = (("lower", re.compile(r"cholesky|lower[- ]triangular|下三角", r
                ("diagonal", re.compile(r"diagonal|对角", re.IGNORECASE)))
 
 
-#: a list of indexed letters in the prose: ``$q_1, \dots, q_p$``, ``$d_1, \ldots, d_p$``
-_INDEXED_LIST = re.compile(r"\$\s*(?P<letter>[a-z])_\{?1\}?\s*,\s*(?:\\[lc]?dots|\.\.\.)\s*,\s*(?P=letter)_\{?\w\}?\s*\$")
+#: a list of indexed letters in the prose: ``$q_1, \dots, q_p$``, ``$d_1, \ldots, d_p$``, ``\lambda_1, \dots, \lambda_d``
+#: (alone in its formula, or as the entries of ``\operatorname{diag}(..)``)
+_INDEXED_LIST = re.compile(r"(?:\$|\()\s*(?P<letter>\\[a-z]+|[a-z])_\{?1\}?\s*,\s*(?:\\[lc]?dots|\.\.\.)\s*,\s*(?P=letter)_\{?\w\}?\s*(?:\$|\))")
+_DIAG = re.compile(r"^\s*\\(?:operatorname|mathrm|text)\s*\{\s*diag\s*\}\s*(?:\\left\s*)?\(")
 
 
 _SPACING = re.compile(r"(?<!\\)\\(?:[,;:! ]|(?:q?quad|thinspace|medspace|thickspace)(?![A-Za-z]))")
@@ -194,8 +196,13 @@ def _described_kind(name_tex: str, prose: str) -> str | None:
     ``let $L$ be its Cholesky factor``, ``a lower-triangular $L$``): a keyword in the 60 characters before or the
     100 after an inline ``$F$``, in the same sentence and not past other math, a triangular factor before the
     rest; None if there is none."""
-    pattern = re.compile(r"(?P<before>[^$.;。；]{0,60})\$\s*" + re.escape(name_tex) + r"\s*\$(?P<after>[^$.;。；]{0,100})")
+    pattern = re.compile(r"(?P<before>[^$.;。；]{0,60})\$\s*" + re.escape(name_tex) +
+                         r"\s*(?:=\s*(?P<value>[^$]*))?\$(?P<after>[^$.;。；]{0,100})")
     for found in pattern.finditer(prose):
+        if found.group("value") and _DIAG.match(found.group("value")):
+            return "diagonal"  # $\Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_d)$
+        if found.group("value") is not None:
+            continue
         for kind, words in _KIND_WORDS:  # "lower triangular with a positive diagonal" is triangular
             if words.search(found.group("before")) or words.search(found.group("after")):
                 return kind
@@ -354,10 +361,11 @@ class _Builder:
         found = []
         for sentence in re.split(r"(?<=[.;:!?。；：])\s", self.prose):
             for listed in _INDEXED_LIST.finditer(sentence):
-                letter = listed.group("letter")
+                letter = listed.group("letter").lstrip("\\")
                 for entry in self.names.values():
-                    named = re.search(r"\$\s*\\?" + re.escape(entry.key) + r"\s*\$", sentence)
-                    if not named or entry.rows != entry.cols or letter.upper() != entry.key.upper()[:1]:
+                    named = re.search(r"\$\s*\\?" + re.escape(entry.key) + r"\s*(?:=[^$]*)?\$", sentence)
+                    initial = entry.key.lower() if len(letter) > 1 else entry.key.upper()[:1]  # lambda_i of Lambda
+                    if not named or entry.rows != entry.cols or (letter.upper() if len(letter) == 1 else letter) != initial:
                         continue
                     if entry.kind == "diagonal" and re.search(r"diagonal|eigenvalue|对角|特征值", sentence,
                                                               re.IGNORECASE):

@@ -130,7 +130,11 @@ class Reading:
 INDEX_LETTERS = {"i": index_i, "j": index_j,
                  **{c: sp.Symbol(c, integer=True, positive=True) for c in "klmn"}}
 _n = INDEX_LETTERS["n"]
+#: index letters that are never a size: one added to a vector is a vector of the notes (a mean m)
+_INDEX_LETTERS_NOT_SIZES = frozenset(INDEX_LETTERS[c] for c in "jklm")
 _dimension = sp.Symbol("p", integer=True, positive=True)
+#: the letters matrix notes use for the dimension where a number is expected (an exponent, a limit)
+_DIMENSION_LETTERS = {sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension}
 
 #: the names the matrix profile reads as vectors or matrices (an accent on one is a sample statistic)
 _MATRIX_NAMES = {"x", "mu", "Sigma", "Lambda", "A", "b", "y", "L", "epsilon", "varepsilon", "S"}
@@ -810,7 +814,7 @@ class _Builder(lark.Transformer):
             return value.I.T
         exponent = self._inner(t)
         if self.matrix_mode:  # (2\pi)^{D/2}: in matrix notes a D or d in an exponent is the dimension
-            exponent = exponent.xreplace({sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension})
+            exponent = exponent.xreplace(_DIMENSION_LETTERS)
         if _is_matrix(value):
             if exponent == -1:
                 if value.shape[0] != value.shape[1]:
@@ -819,6 +823,8 @@ class _Builder(lark.Transformer):
                 return value.I if not isinstance(value, sp.MatrixBase) else value.inv()
             if exponent.is_Integer:
                 return value ** exponent
+            if exponent.is_Rational and isinstance(value, DiagonalMatrixSymbol):
+                return sp.MatPow(value, exponent)  # a diagonal matrix with positive entries: the entries' powers
             raise Unparsed(f"^{{{t}}}", "a non-integer power of a matrix")
         _check_power_size(value, exponent, t)
         if value == sp.E:
@@ -1249,6 +1255,8 @@ class _Builder(lark.Transformer):
         if _is_matrix(body):
             raise Unparsed(op.tex, "a sum of matrices")
         upper = self._inner(sups[0]) if sups else N
+        if self.matrix_mode:  # \sum_{i=1}^{d}: in matrix notes a D or d as a limit is the dimension
+            upper = upper.xreplace(_DIMENSION_LETTERS)
         if subs:
             text = _subscript_label(subs[0])
             if "=" in text:
@@ -1492,7 +1500,7 @@ def _add(a, b):
             return b if _is_matrix(b) else a
         matrix, scalar = (a, b) if _is_matrix(a) else (b, a)
         _, letter = scalar.as_coeff_Mul() if isinstance(scalar, sp.Expr) else (None, scalar)
-        if is_unknown_letter(letter):
+        if is_unknown_letter(letter) or letter in _INDEX_LETTERS_NOT_SIZES:  # m added to Lz: a vector m
             raise LetterAddedToMatrix(f"{a} + {b}", letter.name, tuple(matrix.shape))
         raise Unparsed(f"{a} + {b}", "a matrix added to a scalar")
     try:
