@@ -423,3 +423,32 @@ def test_equal_up_to_a_constant_in_the_variable_of_the_conditional_density(tmp_p
     # no conditional density before it: the variable is not named, so not checked
     path.write_text(UP_TO_A_CONSTANT.split("Collecting")[1], encoding="utf-8")
     assert {r.verdict for r in check_document(path).results} == {"not_checked"}
+
+
+SCATTER = r"""With the scatter matrix
+
+$$
+\mathbf{S} := \sum_{i=1}^{N} (\mathbf{x}_i - \bar{\mathbf{x}})(\mathbf{x}_i - \bar{\mathbf{x}})^{\top}
+$$
+
+$$
+\left(\Sigma^{-1}\mathbf{S}\Sigma^{-1}\right)^\top = \Sigma^{-1}\mathbf{S}\Sigma^{-1}
+$$
+
+$$
+\Sigma^{-1}\mathbf{S}\Sigma^{-1} = \Sigma^{-2}\mathbf{S}
+$$
+
+$$
+\mathbb{E}[\mathbf{S}] = (N - 1)\Sigma
+$$
+"""
+
+
+def test_a_sum_of_outer_products_is_a_symmetric_matrix_but_random_under_e(tmp_path):
+    r"""S := sum_i (v_i)(v_i)^T is judged as any symmetric matrix (its transpose is itself; it does not commute
+    with Sigma^{-1}); under E it is random, and the checker does not model the sample vectors: not checked."""
+    path = tmp_path / "scatter.md"
+    path.write_text(SCATTER, encoding="utf-8")
+    results = check_document(path).results
+    assert [r.verdict for r in results[1:]] == ["valid", "invalid", "not_checked"]

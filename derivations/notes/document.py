@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from .extract import Extraction, ExtractedStep
 from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, matrix_entries, read_matrix_scope
 
-__all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of"]
+__all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of", "RANDOM_OPERATORS"]
 
 ROLES = ("definition", "premise", "equation", "assertion", "other")
 
@@ -154,7 +154,7 @@ class Scope:
             if line < step.line or (line == step.line and (lhs, rhs) != _defining_sides(step)):
                 available[name] = (lhs, rhs, line)  # the last definition of a name before the step wins
         text = _compact(step.lhs) + " = " + _compact(step.rhs)
-        if _RANDOM_OPERATORS.search(step.lhs + " " + step.rhs):  # the numbers given to the model's parameters
+        if RANDOM_OPERATORS.search(step.lhs + " " + step.rhs):  # the numbers given to the model's parameters
             text += " " + " ".join(self._model_parameters(step))  # hold in its moments (E[y] = C m + d)
         chosen: dict[str, tuple[str, str, int]] = {}
         while True:  # the definitions the step uses, and those their values use
@@ -209,7 +209,7 @@ class Scope:
         used = _tokens(text)
         if self._only_numbers(step, used):
             return []
-        random = bool(_RANDOM_OPERATORS.search(text))
+        random = bool(RANDOM_OPERATORS.search(text))
         return [(line, tex) for line, tex, names in self.premises
                 if line <= step.line and names & used and (random or r"\sim" not in tex)]
 
@@ -227,7 +227,8 @@ _OPERATOR_WORDS = {"sum", "prod", "log", "ln", "exp", "det", "frac", "tfrac", "d
                    "infty", "ldots", "cdots", "dots", "limits", "displaystyle", "big", "Big", "bigl",
                    "bigr", "sim", "propto", "approx", "le", "ge", "leq", "geq", "neq"}
 
-_RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?:E|Var|Cov|var|cov)|\\(?:Var|Cov|E|Pr)"
+#: an expectation, a variance, a covariance, a probability or a density in a step
+RANDOM_OPERATORS = re.compile(r"\\mathbb\s*\{?\s*[EPV]|\\operatorname\s*\{\s*(?:E|Var|Cov|var|cov)|\\(?:Var|Cov|E|Pr)"
                                r"(?![a-zA-Z])|(?<![\\A-Za-z])(?:E|Var|Cov|var|cov|p|P)\s*[\[(]|\\mathcal\s*\{?\s*N")
 
 

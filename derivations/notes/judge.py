@@ -25,7 +25,7 @@ from ..checker import Context, Status, check_step
 from ..limits import Budget, Outcome, Pool, Task, default_pool, run_tasks
 from ..core import Method, Relation, Step
 from ..notation import N, x as x_data
-from .document import Scope, Statement, name_of
+from .document import RANDOM_OPERATORS, Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
@@ -273,6 +273,13 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     matrix = looks_like_matrix(chain_text) or bool(table and table.mentions(
         " ".join([chain_text] + [value for _, value, _ in renamed]))) or bool(
         table and any(looks_like_matrix(value) for _, value, _ in renamed))
+    scatter = [name for name, value, _ in renamed if matrix and _is_scatter_matrix(name, value)]
+    if scatter and not RANDOM_OPERATORS.search(f"{lhs} {rhs}"):
+        # S := sum_i (v_i)(v_i)^T: any symmetric matrix, whatever the data (not substituted); never under E, where
+        # it is random
+        renamed = tuple(d for d in renamed if d[0] not in scatter)
+        table = replace(table or MatrixScope(), names=(table.names if table else ()) + tuple(
+            MatrixName(key_of(name), "p", "p", "symmetric") for name in scatter))
     usable, unusable, (sizes, values) = _usable_definitions(renamed, matrix, _model_hint(chain_text), density, mean,
                                                             constants, table)
     if sizes:
@@ -707,6 +714,21 @@ def substitute_name(text: str, name_tex: str, value_tex: str) -> str:
             out.append(group)
         k = end
     return "".join(out)
+
+
+_OUTER_PRODUCT = re.compile(r"^\\sum_\s*\{[^{}]*\}(?:\^\s*\{?\s*\w+\s*\}?)?\s*(?:\\left)?\s*\((?P<v>[^()]+)(?:\\right)?\s*\)\s*"
+                            r"(?:\\left)?\s*\((?P<w>[^()]+)(?:\\right)?\s*\)\s*\^\s*\{?\s*(?:\\top|T|\\mathsf\{T\})\s*\}?\s*$")
+
+
+def _is_scatter_matrix(name: str, value: str) -> bool:
+    r"""Whether a definition makes a capital letter a sum of outer products of one vector with itself
+    (``\mathbf{S} := \sum_{i=1}^{N}(x_i - \bar x)(x_i - \bar x)^\top``): a symmetric matrix, and, for data of
+    more points than dimensions, any symmetric positive semi-definite one, so that a rational identity holds for
+    it exactly when it holds for every symmetric matrix (its steps are judged with S a symmetric matrix)."""
+    key = key_of(name)
+    found = _OUTER_PRODUCT.match(" ".join(value.split()))
+    return bool(key and re.fullmatch(r"[A-Z]", key) and found and
+                found.group("v").replace(" ", "") == found.group("w").replace(" ", ""))
 
 
 def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: str | None, mean: str | None,

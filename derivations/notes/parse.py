@@ -628,7 +628,8 @@ class _Builder(lark.Transformer):
             sups = [s for s in sups if s is not index_sups[0]]
         if len(subs) > 1:
             raise Unparsed(name.tex + "".join("_" + s for s in subs), "two subscripts")
-        if base in ("s", "S") and not subs and not (self.table and table_symbol(self.table, base) is not None):
+        if base in ("s", "S") and not subs and not (self.matrix_mode and base == "S") and \
+                not (self.table and table_symbol(self.table, base) is not None):  # (S in matrix notes: a matrix)
             if [t.strip() for t in sups] != ["2"]:
                 self.seen.add("sample_sd")  # s^2 is the sample variance; a bare s the sample sd, or any number?
             if self.reading.s_real:
