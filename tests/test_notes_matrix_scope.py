@@ -452,3 +452,42 @@ def test_a_sum_of_outer_products_is_a_symmetric_matrix_but_random_under_e(tmp_pa
     path.write_text(SCATTER, encoding="utf-8")
     results = check_document(path).results
     assert [r.verdict for r in results[1:]] == ["valid", "invalid", "not_checked"]
+
+
+CHOLESKY_NUMBERS = r"""Let $L$ be the Cholesky factor of the covariance:
+
+$$
+\Sigma = L L^\top
+$$
+
+Take
+
+$$
+\Sigma = \begin{pmatrix} 4 & 2 \\ 2 & 3 \end{pmatrix}
+$$
+
+$$
+L = \begin{pmatrix} 2 & 0 \\ 1 & \sqrt{2} \end{pmatrix}
+$$
+
+$$
+L^{-1} = \begin{pmatrix} 1/2 & 0 \\ -\sqrt{2}/4 & \sqrt{2}/2 \end{pmatrix}
+$$
+
+$$
+L^{-1} = \begin{pmatrix} 1/2 & 0 \\ \sqrt{2}/4 & \sqrt{2}/2 \end{pmatrix}
+$$
+"""
+
+
+def test_numbers_for_a_product_fix_its_cholesky_factor(tmp_path):
+    """Sigma = L L^T with L lower triangular (a Cholesky factor) and numbers for Sigma: L is the unique
+    Cholesky factor, so the numbers claimed for L and L^{-1} are judged; a wrong sign is caught."""
+    path = tmp_path / "cholesky.md"
+    path.write_text(CHOLESKY_NUMBERS, encoding="utf-8")
+    assert [r.verdict for r in check_document(path).results[-3:]] == ["valid", "valid", "invalid"]
+    # adversarial: an eigendecomposition is not unique, so numbers for Sigma fix no factor: never judged
+    eigen = CHOLESKY_NUMBERS.replace("Let $L$ be the Cholesky factor of the covariance:",
+                                     "Write it with $Q$ orthogonal and $L$ diagonal:").replace("L L^\\top", "Q L Q^\\top")
+    path.write_text(eigen, encoding="utf-8")
+    assert {r.verdict for r in check_document(path).results[-3:]} == {"not_checked"}

@@ -156,6 +156,10 @@ class Scope:
         text = _compact(step.lhs) + " = " + _compact(step.rhs)
         if RANDOM_OPERATORS.search(step.lhs + " " + step.rhs):  # the numbers given to the model's parameters
             text += " " + " ".join(self._model_parameters(step))  # hold in its moments (E[y] = C m + d)
+        for target, product in self.matrix.built:  # the numbers given to Sigma = L L^T fix its Cholesky factor L
+            if any(_uses(text, factor) for factor in set(re.findall(r"\\[A-Z][a-z]*|[A-Z]", product))):
+                core, _, sub = target.partition("_")
+                text += " " + ("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else "")
         chosen: dict[str, tuple[str, str, int]] = {}
         while True:  # the definitions the step uses, and those their values use
             more = {name: d for name, d in available.items() if name not in chosen and _uses(text, name)}

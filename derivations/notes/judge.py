@@ -30,9 +30,9 @@ from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
 from .matrix_scope import MatrixName, MatrixScope, gaussian_parameters, key_of
-from .parse import (MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable, LetterAddedToMatrix, Reading,
-                    Undetermined, Unparsed, is_unknown_letter, looks_like_matrix, matrix_model, parse,
-                    table_factorisations, table_symmetric)
+from .parse import (INDEX_LETTERS_NOT_SIZES, MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable,
+                    LetterAddedToMatrix, Reading, Undetermined, Unparsed, is_unknown_letter, looks_like_matrix, matrix_model, parse,
+                    table_factorisations, table_symbol, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
@@ -774,7 +774,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
         elif _shape(key) != _shape(value) and _fixes_sizes(key, value, sizes):
             usable.append((lhs, rhs, line))
             values.append((lhs, rhs))
-        elif _shape(key) is None and _shape(value) is not None and is_unknown_letter(key):
+        elif _shape(key) is None and _shape(value) is not None and (is_unknown_letter(key) or
+                                                                     key in INDEX_LETTERS_NOT_SIZES):
             usable.append((lhs, rhs, line))  # a letter the notation does not know takes its value's shape
         elif _shape(key) is None and _shape(value) == (1, 1):
             usable.append((lhs, rhs, line))  # a scalar defined by a 1 x 1 product (z_k = q_k^T (x - m))
@@ -799,7 +800,22 @@ def _numeric_values(table: MatrixScope) -> dict:
         number = parse(value, matrix=True, table=bare)
         values[parse(name, matrix=True, table=bare).subs(sizes)] = \
             number if isinstance(number, sp.MatrixBase) else sp.ImmutableMatrix([[number]])
+    for target, product in table.built:  # Sigma = L L^T with numbers for Sigma: L is its Cholesky factor
+        factor = _cholesky_factor(table, product)
+        core, _, sub = target.partition("_")
+        key = parse(("\\" + core if len(core) > 1 else core) + (f"_{{{sub}}}" if sub else ""), matrix=True, table=bare)
+        value = values.get(key.subs(sizes)) if factor is not None else None
+        if value is not None and value.is_symmetric() and value.is_positive_definite:
+            values[factor.subs(sizes)] = sp.ImmutableMatrix(sp.Matrix(value).cholesky(hermitian=False))
     return values
+
+
+def _cholesky_factor(table: MatrixScope, product: str):
+    """The lower-triangular factor L of a factorisation ``L L^\top`` (a Cholesky factor: unique for a symmetric
+    positive-definite product, so numbers given to the product fix it), None for any other product."""
+    found = re.fullmatch(r"\s*(?P<f>\\[A-Z][a-z]*|[A-Z])\s*(?P=f)\s*\^\s*\{?\s*(?:\\top|T|\\intercal)\s*\}?\s*", product)
+    entry = table.name(key_of(found.group("f"))) if found else None
+    return table_symbol(replace(table, sizes=(), values=()), entry.key) if entry and entry.kind == "lower" else None
 
 
 def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str | None:
@@ -808,7 +824,7 @@ def _factors_fixed_by_values(table: MatrixScope, usable: list, text: str) -> str
     for (its random factors would not multiply to the value); None otherwise."""
     valued = {key_of(name): line for name, _, line in usable}
     for target, product in table.built:
-        if target in valued:
+        if target in valued and _cholesky_factor(table, product) is None:
             factors = {key_of(f.group(0)) for f in re.finditer(r"\\[A-Z][a-z]*|[A-Z]", product)
                        if key_of(f.group(0))} - {None}
             used = [f for f in factors if table.name(f) and replace(table, names=(table.name(f),)).mentions(text)]

@@ -62,7 +62,7 @@ from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
 __all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "GaussianVariable", "is_unknown_letter", "Reading", "parse", "normalise",
-           "looks_like_matrix", "INDEX_LETTERS", "CONDITIONAL_NAMES"]
+           "looks_like_matrix", "INDEX_LETTERS", "INDEX_LETTERS_NOT_SIZES", "CONDITIONAL_NAMES"]
 
 
 class Unparsed(ValueError):
@@ -131,7 +131,7 @@ INDEX_LETTERS = {"i": index_i, "j": index_j,
                  **{c: sp.Symbol(c, integer=True, positive=True) for c in "klmn"}}
 _n = INDEX_LETTERS["n"]
 #: index letters that are never a size: one added to a vector is a vector of the notes (a mean m)
-_INDEX_LETTERS_NOT_SIZES = frozenset(INDEX_LETTERS[c] for c in "jklm")
+INDEX_LETTERS_NOT_SIZES = frozenset(INDEX_LETTERS[c] for c in "jklm")
 _dimension = sp.Symbol("p", integer=True, positive=True)
 #: the letters matrix notes use for the dimension where a number is expected (an exponent, a limit)
 _DIMENSION_LETTERS = {sp.Symbol("D", real=True): _dimension, sp.Symbol("d", real=True): _dimension}
@@ -1501,7 +1501,7 @@ def _add(a, b):
             return b if _is_matrix(b) else a
         matrix, scalar = (a, b) if _is_matrix(a) else (b, a)
         _, letter = scalar.as_coeff_Mul() if isinstance(scalar, sp.Expr) else (None, scalar)
-        if is_unknown_letter(letter) or letter in _INDEX_LETTERS_NOT_SIZES:  # m added to Lz: a vector m
+        if is_unknown_letter(letter) or letter in INDEX_LETTERS_NOT_SIZES:  # m added to Lz: a vector m
             raise LetterAddedToMatrix(f"{a} + {b}", letter.name, tuple(matrix.shape))
         raise Unparsed(f"{a} + {b}", "a matrix added to a scalar")
     try:
