@@ -192,3 +192,12 @@ def test_a_value_given_in_a_sentence_holds_from_there_on(tmp_path):
     path.write_text(SCALAR_KALMAN.replace("take $H = 1$", "where $H = 1$ would be a special case"),
                     encoding="utf-8")
     assert check_document(path).results[-1].verdict == "not_checked"
+
+
+def test_numbers_given_to_the_parameters_hold_in_the_moments(tmp_path):
+    text = BIVARIATE + ("\nWith numbers\n\n$$\n\\mu_x = 170, \\quad \\mu_y = 65, \\quad \\sigma_x = 8, \\quad "
+                        "\\sigma_y = 10, \\quad \\rho = 0.5\n$$\n\n$$\n\\operatorname{Cov}(x, y) = 40\n$$\n\n"
+                        "$$\n\\operatorname{Cov}(x, y) = 80\n$$\n")
+    path = tmp_path / "numbers.md"
+    path.write_text(text, encoding="utf-8")
+    assert [r.verdict for r in check_document(path).results[-2:]] == ["valid", "invalid"]

@@ -62,6 +62,9 @@ class DocumentReport:
             size = "vector" if entry.cols == "1" else "matrix"
             lines.append(f"    {entry.key}: {entry.kind + ' ' if entry.kind != 'general' else ''}{size}, "
                          f"{entry.rows} x {entry.cols}")
+        for joint in self.scope.matrix.joint:
+            lines.append(f"    {', '.join(joint.variables)}: jointly Gaussian scalars (E, Var, Cov and conditional "
+                         "moments from their premise)")
         for line, tex, _ in self.scope.premises:
             lines.append(f"    line {line}: premise {_one_line(tex, 100)}")
         return lines

@@ -197,6 +197,9 @@ class Scope:
                 if key and key != "I":
                     core, _, sub = key.partition("_")
                     names.append(("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else ""))
+        for joint in self.matrix.joint:  # and the parameters of jointly Gaussian scalars (\mu_x, \rho)
+            for tex in joint.means + sum(joint.covariance, ()):
+                names.extend(_names_in(tex))
         return [name for name in names if name in {d[1] for d in self.definitions if _is_value(d[3])}]
 
     def _only_numbers(self, step: ExtractedStep, used: set[str]) -> bool:

@@ -29,7 +29,7 @@ from .document import RANDOM_OPERATORS, Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import MatrixName, MatrixScope, gaussian_parameters, key_of
+from .matrix_scope import JointGaussian, MatrixName, MatrixScope, gaussian_parameters, key_of
 from .parse import (INDEX_LETTERS_NOT_SIZES, MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable,
                     LetterAddedToMatrix, Reading, Undetermined, Unparsed, is_unknown_letter, looks_like_matrix, matrix_model, parse,
                     table_factorisations, table_symbol, table_symmetric)
@@ -296,6 +296,8 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
             lhs, rhs = substitute_name(lhs, name_tex, value_tex), substitute_name(rhs, name_tex, value_tex)
         if (lhs, rhs) == before or len(lhs) + len(rhs) > 20_000:
             break
+    if table and table.joint and usable:  # the numbers given to the parameters of jointly Gaussian scalars
+        table = replace(table, joint=tuple(_substituted(joint, usable) for joint in table.joint))
     if relation == "sim":
         verdict = _judge_distribution(lhs, rhs, matrix, _model_hint(chain_text), constants, table, seconds)
     else:
@@ -303,6 +305,17 @@ def judge_pair(lhs: str, rhs: str, relation: str = "=", chain_text: str | None =
     if verdict[0] == "invalid" and unusable:  # the definition it could not substitute may make it hold
         return "not_checked", None, f"{unusable[0][0]}; without it: {verdict[2]}", None
     return verdict
+
+
+def _substituted(joint: JointGaussian, usable: list) -> JointGaussian:
+    """The joint premise with the definitions (numbers given to its parameters) substituted in its entries."""
+    def value(tex: str) -> str:
+        for name_tex, value_tex, _ in usable:
+            tex = substitute_name(tex, name_tex, value_tex)
+        return tex
+
+    return JointGaussian(joint.variables, tuple(value(t) for t in joint.means),
+                         tuple(tuple(value(t) for t in row) for row in joint.covariance))
 
 
 _PROPORTIONAL_IN = re.compile(r"^\s*p\s*(?:\\left\s*)?\(\s*(?P<variables>[^|)]*?)\s*(?:\||\\mid|\))")
@@ -758,7 +771,8 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
         if left == sp.E and lhs.strip() == "e" and _value_stands_for_the_name(lhs, rhs, matrix, read):
             usable.append((lhs, rhs, line))  # the notes' own e (a residual), not Euler's number
             continue
-        key = left.base if isinstance(left, sp.Pow) and left.exp.is_Integer and left.exp > 0 else left
+        key = left.base if isinstance(left, sp.Pow) and (left.exp.is_Integer and left.exp > 0 or
+                                                         left.exp == sp.S.Half) else left  # sigma_x: sqrt(sigma_x^2)
         known = isinstance(key, sp.Basic) and key in context.definitions
         try:
             right = read(rhs)
@@ -766,7 +780,7 @@ def _usable_definitions(definitions: tuple, matrix: bool, hint: str, density: st
             unusable.append((f"it uses {lhs}, defined on line {line} in a form the checker cannot read "
                              f"({exc.reason}: {exc.fragment})", known))
             continue
-        value = right ** sp.Rational(1, int(left.exp)) if key is not left else right
+        value = right if key is left else right ** 2 if left.exp == sp.S.Half else right ** sp.Rational(1, int(left.exp))
         if not isinstance(key, (sp.Symbol, sp.MatrixSymbol, sp.Indexed)) or (
                 isinstance(value, sp.Basic) and key in value.free_symbols):
             unusable.append((f"it uses {lhs}, defined on line {line} by an expression the checker cannot "
