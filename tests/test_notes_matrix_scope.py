@@ -160,9 +160,12 @@ def test_numbers_given_to_matrices_fix_the_sizes_and_the_model(tmp_path):
 
 
 def test_a_factor_fixed_by_a_value_is_not_drawn_at_random():
-    table = CHOLESKY
-    status, _, message, _ = judge_pair(r"LL^\top", r"\Sigma", definitions=(
-        (r"\Sigma", r"\begin{pmatrix} 4 & 2 \\ 2 & 3 \end{pmatrix}", 3),), table=table)
+    """Numbers for Sigma fix its factors: a Cholesky factor is solved for (unique), an eigendecomposition's are
+    not (the step is not checked); neither is drawn at random, which would make Sigma = L L^T false."""
+    given = ((r"\Sigma", r"\begin{pmatrix} 4 & 2 \\ 2 & 3 \end{pmatrix}", 3),)
+    assert judge_pair(r"LL^\top", r"\Sigma", definitions=given, table=CHOLESKY)[0] == "valid"
+    assert judge_pair(r"LL", r"\Sigma", definitions=given, table=CHOLESKY)[0] == "invalid"
+    status, _, message, _ = judge_pair(r"QDQ^\top", r"\Sigma", definitions=given, table=EIGEN)
     assert status == "not_checked" and "does not solve for the factors" in message
 
 
