@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from .extract import Extraction, ExtractedStep
-from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, matrix_entries, read_matrix_scope
+from .matrix_scope import IDENTITY, MatrixScope, gaussian_parameters, matrix_entries, read_matrix_scope, tex_of
 
 __all__ = ["ROLES", "Statement", "Scope", "read_roles", "name_of", "RANDOM_OPERATORS"]
 
@@ -158,8 +158,7 @@ class Scope:
             text += " " + " ".join(self._model_parameters(step))  # hold in its moments (E[y] = C m + d)
         for target, product in self.matrix.built:  # the numbers given to Sigma = L L^T fix its Cholesky factor L
             if any(_uses(text, factor) for factor in set(re.findall(r"\\[A-Z][a-z]*|[A-Z]", product))):
-                core, _, sub = target.partition("_")
-                text += " " + ("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else "")
+                text += " " + _compact(tex_of(target))
         chosen: dict[str, tuple[str, str, int]] = {}
         while True:  # the definitions the step uses, and those their values use
             more = {name: d for name, d in available.items() if name not in chosen and _uses(text, name)}
@@ -195,8 +194,7 @@ class Scope:
         for _, mean, covariance in self.matrix.random:
             for key in (mean, covariance):
                 if key and key != "I":
-                    core, _, sub = key.partition("_")
-                    names.append(("\\" + core if len(core) > 1 else core) + (f"_{sub}" if sub else ""))
+                    names.append(_compact(tex_of(key)))
         for joint in self.matrix.joint:  # and the parameters of jointly Gaussian scalars (\mu_x, \rho)
             for tex in joint.means + sum(joint.covariance, ()):
                 names.extend(_names_in(tex))

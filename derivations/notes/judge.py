@@ -29,10 +29,10 @@ from .document import RANDOM_OPERATORS, Scope, Statement, name_of
 from .extract import Chain, ExtractedStep
 from .scope import constants_before, declared_constants
 from .. import linear_gaussian as lg
-from .matrix_scope import JointGaussian, MatrixName, MatrixScope, gaussian_parameters, key_of
+from .matrix_scope import JointGaussian, MatrixName, MatrixScope, gaussian_parameters, key_of, tex_of
 from .parse import (INDEX_LETTERS_NOT_SIZES, MATRIX_DEFINITIONS, MATRIX_SYMMETRIC, GaussianVariable,
-                    LetterAddedToMatrix, Reading, Undetermined, Unparsed, is_unknown_letter, looks_like_matrix, matrix_model, parse,
-                    table_factorisations, table_symbol, table_symmetric)
+                    LetterAddedToMatrix, Reading, Undetermined, Unparsed, degree_in, is_unknown_letter,
+                    looks_like_matrix, matrix_model, parse, table_factorisations, table_symbol, table_symmetric)
 from ..matrix_expectation import MatrixCovariance, MatrixExpectation
 
 __all__ = ["StepResult", "judge", "judge_pair", "judge_steps", "density_referents", "mean_name", "STEP_TIME_LIMIT",
@@ -358,8 +358,7 @@ def _judge_distribution(lhs: str, rhs: str, matrix: bool, hint: str, constants: 
             if not values[0].atoms(GaussianVariable):
                 return ("not_checked", None, "a distribution statement of a scalar the document's premises do not "
                         "make random", None)
-            affine = all(sp.Poly(v, *variables).total_degree() <= 1 for v in values) if all(
-                v.is_polynomial(*variables) for v in values) else False
+            affine = all(degree_in(v, variables) <= 1 for v in values)
         if not affine:
             return ("not_checked", None, "a distribution statement of a variable that is not affine in the "
                     "premises' Gaussian variables (then it need not be Gaussian)", None)
@@ -816,8 +815,7 @@ def _numeric_values(table: MatrixScope) -> dict:
             number if isinstance(number, sp.MatrixBase) else sp.ImmutableMatrix([[number]])
     for target, product in table.built:  # Sigma = L L^T with numbers for Sigma: L is its Cholesky factor
         factor = _cholesky_factor(table, product)
-        core, _, sub = target.partition("_")
-        key = parse(("\\" + core if len(core) > 1 else core) + (f"_{{{sub}}}" if sub else ""), matrix=True, table=bare)
+        key = parse(tex_of(target), matrix=True, table=bare)
         value = values.get(key.subs(sizes)) if factor is not None else None
         if value is not None and value.is_symmetric() and value.is_positive_definite:
             values[factor.subs(sizes)] = sp.ImmutableMatrix(sp.Matrix(value).cholesky(hermitian=False))

@@ -25,7 +25,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["MatrixName", "JointGaussian", "MatrixScope", "matrix_entries", "key_of", "gaussian_arguments", "gaussian_parameters", "IDENTITY",
+__all__ = ["MatrixName", "JointGaussian", "MatrixScope", "matrix_entries", "key_of", "tex_of", "gaussian_arguments",
+           "gaussian_parameters", "IDENTITY",
            "PROFILE_VECTORS", "PROFILE_SIZES", "read_matrix_scope"]
 
 #: the profile's own names and their sizes (``derivations.linear_gaussian``: x, mu of size p; y, b, epsilon of
@@ -137,6 +138,13 @@ def key_of(tex: str) -> str | None:
     if sub and not re.fullmatch(r"[A-Za-z0-9]+", sub):
         return None
     return f"{accent}{core}" + (f"_{sub}" if sub else "")
+
+
+def tex_of(key: str) -> str:
+    r"""The TeX of a key without an accent (``Sigma_0`` -> ``\Sigma_{0}``, ``W`` -> ``W``): the inverse of
+    :func:`key_of`."""
+    core, _, sub = key.partition("_")
+    return ("\\" + core if len(core) > 1 else core) + (f"_{{{sub}}}" if sub else "")
 
 
 _NOISE_KEYS = {"eta", "epsilon", "varepsilon", "xi", "e", "n"}

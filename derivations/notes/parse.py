@@ -62,7 +62,7 @@ from .matrix_scope import MatrixScope
 from ..notation import N, S2, ell, i as index_i, j as index_j, mu, muhat, normal_pdf, sigma2, sigma2hat, x
 
 __all__ = ["Unparsed", "Undetermined", "LetterAddedToMatrix", "GaussianVariable", "is_unknown_letter", "Reading", "parse", "normalise",
-           "looks_like_matrix", "INDEX_LETTERS", "INDEX_LETTERS_NOT_SIZES", "CONDITIONAL_NAMES"]
+           "looks_like_matrix", "degree_in", "INDEX_LETTERS", "INDEX_LETTERS_NOT_SIZES", "CONDITIONAL_NAMES"]
 
 
 class Unparsed(ValueError):
@@ -1075,7 +1075,7 @@ class _Builder(lark.Transformer):
             bar = seps.index("|") + 1
             targets, given = args[:bar], args[bar:]
             if len(targets) != 1 or kind not in ("E", "Var") or \
-                    not all(_degree_in(a, variables) <= 1 for a in targets + given):
+                    not all(degree_in(a, variables) <= 1 for a in targets + given):
                 raise Unparsed(op.tex + "[..|..]", "a conditional moment other than E or Var of an affine function "
                                "of jointly Gaussian variables")
             u, v = sp.ImmutableMatrix([targets[0]]), sp.ImmutableMatrix(given)
@@ -1451,7 +1451,7 @@ def _unknown_letters(value) -> set:
         {a for a in indexed if a.base != x}
 
 
-def _degree_in(value, variables) -> int:
+def degree_in(value, variables) -> int:
     """The degree of a scalar expression as a polynomial in ``variables`` (a large number if it is not one)."""
     try:
         return sp.Poly(value, *variables).total_degree()
